@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs (if missing) and starts a local Redis on 127.0.0.1:6379. Idempotent; needs root on Debian.
+# Prints the address on its last line.
+set -euo pipefail
+if ! command -v redis-server >/dev/null; then
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no \
+    --logfile /tmp/relay-redis.log
+  for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "Redis did not start; see /tmp/relay-redis.log" >&2; exit 1; }
+echo "127.0.0.1:6379"

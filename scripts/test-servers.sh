@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Starts every server the tests need and prints the environment that points the tests at them.
+# Usage: eval "$(scripts/test-servers.sh)"
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+pg=$("$here/start-postgres.sh" | tail -n 1)
+redis=$("$here/start-redis.sh" | tail -n 1)
+echo "export RELAY_TEST_POSTGRES='$pg'"
+echo "export RELAY_TEST_REDIS='$redis'"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against real servers: starts PostgreSQL and Redis (installing them from
+# Debian packages when missing), then `dotnet test`, then prints one line: N passed, N failed, N skipped.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+command -v dotnet >/dev/null || { echo "The .NET 10 SDK is missing: install it (see README.md, Prerequisites)." >&2; exit 1; }
+servers=$(scripts/test-servers.sh) || { echo "Could not start the test servers." >&2; exit 1; }
+eval "$servers"
+results=$(mktemp -d)
+dotnet test Relay.sln -c Release --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+  --results-directory "$results" "$@"
+rc=$?
+trx=$(find "$results" -name '*.trx' | head -n 1)
+if [ -z "$trx" ]; then
+  echo "No test results were written (did the build fail?)." >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+num() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+total=$(num total); executed=$(num executed); passed=$(num passed); failed=$(num failed)
+errors=$(num error); timeouts=$(num timeout); aborted=$(num aborted)
+failed=$((failed + errors + timeouts + aborted))
+skipped=$((total - executed))
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi

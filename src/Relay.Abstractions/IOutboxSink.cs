@@ -1,0 +1,35 @@
+namespace Relay;
+
+/// <summary>A routed message, ready for a broker.</summary>
+public sealed record OutboxMessage(
+    string Topic,
+    byte[]? Key,
+    byte[]? Value,
+    IReadOnlyList<KeyValuePair<string, byte[]>> Headers)
+{
+    /// <summary>The event id, also carried in the "id" header, for consumer-side de-duplication.</summary>
+    public string? EventId { get; init; }
+}
+
+/// <summary>
+/// Publishes one source's messages to a broker. An exactly-once sink commits the messages of a
+/// batch together with the source position after it, atomically, and fences older writers.
+/// One sink instance serves one source.
+/// </summary>
+public interface IOutboxSink : IAsyncDisposable
+{
+    /// <summary>
+    /// Takes over the source's stream in the broker: fences any older writer with the same source
+    /// name, then returns the last committed position (null when none).
+    /// </summary>
+    Task<SourcePosition?> InitializeAsync(string sourceName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Publishes the messages and the position in one atomic commit; when it returns, both are durable.
+    /// Throws <see cref="SinkFencedException"/> when another relay has taken over the source.
+    /// </summary>
+    Task PublishAsync(IReadOnlyList<OutboxMessage> messages, SourcePosition position, CancellationToken cancellationToken);
+}
+
+/// <summary>Another relay has taken over this source; this one must stop publishing and start over.</summary>
+public sealed class SinkFencedException(string message, Exception? inner = null) : Exception(message, inner);

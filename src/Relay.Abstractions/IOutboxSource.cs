@@ -1,0 +1,28 @@
+namespace Relay;
+
+/// <summary>
+/// Reads outbox rows from one database in commit order. The pipeline drives it:
+/// <see cref="AcquireAsync"/>, then the sink's committed position is handed to <see cref="ReadAsync"/>,
+/// and each batch is acknowledged only after the sink committed it.
+/// </summary>
+public interface IOutboxSource : IAsyncDisposable
+{
+    /// <summary>
+    /// Waits until this relay is the only reader of the source (a replication slot, an advisory lock),
+    /// so that a second relay on the same source stands by instead of fencing this one in the sink.
+    /// </summary>
+    Task AcquireAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Streams batches in commit order, skipping everything <paramref name="committed"/> (the sink's
+    /// committed position, null when nothing was ever committed) already covers. A source may wait
+    /// inside the enumerator for the acknowledgement of the previous batch.
+    /// </summary>
+    IAsyncEnumerable<SourceBatch> ReadAsync(SourcePosition? committed, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Everything up to <paramref name="position"/> is committed in the sink: the source may release it
+    /// (confirm the LSN, delete or mark the rows). Called in position order.
+    /// </summary>
+    Task AcknowledgeAsync(SourcePosition position, CancellationToken cancellationToken);
+}

@@ -1,0 +1,45 @@
+namespace Relay;
+
+/// <summary>
+/// One outbox row as a source read it, before routing. Values are the column values as the
+/// database delivered them: <see cref="string"/> for text, json, jsonb and uuid columns,
+/// <see cref="byte"/>[] for binary columns, other CLR types as the driver maps them, null for SQL NULL.
+/// </summary>
+public sealed class OutboxRow
+{
+    private readonly OutboxColumns _columns;
+    private readonly object?[] _values;
+
+    public OutboxRow(OutboxColumns columns, object?[] values)
+    {
+        if (values.Length != columns.Count)
+            throw new ArgumentException($"Row has {values.Length} values for {columns.Count} columns.", nameof(values));
+        _columns = columns;
+        _values = values;
+    }
+
+    public OutboxColumns Columns => _columns;
+
+    /// <summary>The value of a column, or null when the column is absent or SQL NULL.</summary>
+    public object? this[string column] => _columns.IndexOf(column) is var i and >= 0 ? _values[i] : null;
+
+    public bool HasColumn(string column) => _columns.IndexOf(column) >= 0;
+}
+
+/// <summary>The column names of a table, shared by every row read with that shape.</summary>
+public sealed class OutboxColumns
+{
+    private readonly string[] _names;
+    private readonly Dictionary<string, int> _index;
+
+    public OutboxColumns(IEnumerable<string> names)
+    {
+        _names = names.ToArray();
+        _index = new Dictionary<string, int>(_names.Length, StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < _names.Length; i++) _index.TryAdd(_names[i], i);
+    }
+
+    public int Count => _names.Length;
+    public IReadOnlyList<string> Names => _names;
+    public int IndexOf(string name) => _index.TryGetValue(name, out var i) ? i : -1;
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Relay;
+
+/// <summary>One configured source: its name, its configuration section and the outbox mapping.</summary>
+public sealed record SourceContext(string Name, IConfigurationSection Section, OutboxTableOptions Outbox, IServiceProvider Services);
+
+/// <summary>One configured sink: its name and its configuration section.</summary>
+public sealed record SinkContext(string Name, IConfigurationSection Section, IServiceProvider Services);
+
+/// <summary>Creates sources of one kind (the Kind value in a source's configuration).</summary>
+public interface IOutboxSourceFactory
+{
+    string Kind { get; }
+
+    /// <summary>Checks the source's configuration without touching the database; each error names the key and the fix.</summary>
+    IEnumerable<string> Validate(SourceContext context);
+
+    IOutboxSource Create(SourceContext context);
+}
+
+/// <summary>Creates sinks of one kind (the Kind value in a sink's configuration).</summary>
+public interface IOutboxSinkFactory
+{
+    string Kind { get; }
+
+    /// <summary>Checks the sink's configuration without touching the broker; each error names the key and the fix.</summary>
+    IEnumerable<string> Validate(SinkContext context);
+
+    /// <summary>A sink that serves one source; exactly-once sinks fence by the source's name.</summary>
+    IOutboxSink Create(SinkContext context, string sourceName);
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Relay.Telemetry;
+
+namespace Relay.Hosting;
+
+public static class RelayServiceCollectionExtensions
+{
+    /// <summary>Adds the relay worker, its telemetry and start-up validation; register source and sink kinds on the result.</summary>
+    public static RelayBuilder AddRelay(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.AddSingleton<RelayTelemetry>();
+        services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
+        services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.SectionName).ValidateOnStart();
+        services.AddHostedService<RelayWorker>();
+        return new RelayBuilder(services);
+    }
+}

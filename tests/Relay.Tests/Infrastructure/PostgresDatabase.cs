@@ -1,0 +1,88 @@
+using Npgsql;
+
+namespace Relay.Tests.Infrastructure;
+
+/// <summary>A fresh database for one test, dropped (with its replication slots) afterwards.</summary>
+public sealed class PostgresDatabase : IAsyncDisposable
+{
+    private readonly string _admin;
+
+    private PostgresDatabase(string admin, string name, string connectionString)
+    {
+        _admin = admin;
+        Name = name;
+        ConnectionString = connectionString;
+    }
+
+    public string Name { get; }
+    public string ConnectionString { get; }
+
+    public static async Task<PostgresDatabase> CreateAsync()
+    {
+        var admin = await TestServers.PostgresAsync();
+        var name = "relay_t_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var conn = new NpgsqlConnection(admin))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var cs = new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = true }.ConnectionString;
+        return new PostgresDatabase(admin, name, cs);
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The Debezium-style outbox table, with the optional traceparent and polling order columns.</summary>
+    public Task CreateOutboxAsync(string table = "outbox") => ExecuteAsync($"""
+        CREATE TABLE {table} (
+          id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+          seq bigint GENERATED ALWAYS AS IDENTITY,
+          aggregatetype text NOT NULL,
+          aggregateid text NOT NULL,
+          type text NOT NULL,
+          payload jsonb,
+          traceparent text
+        )
+        """);
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var conn = new NpgsqlConnection(_admin);
+        await conn.OpenAsync();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await using (var slots = new NpgsqlCommand(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = @db AND NOT active", conn))
+                {
+                    slots.Parameters.AddWithValue("db", Name);
+                    await slots.ExecuteNonQueryAsync();
+                }
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", conn);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException) when (attempt < 20)
+            {
+                await Task.Delay(250); // a replication slot is still held by a closing walsender
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net.Sockets;
+using Confluent.Kafka;
+using DotNet.Testcontainers.Containers;
+using Npgsql;
+using StackExchange.Redis;
+using Testcontainers.Kafka;
+using Testcontainers.PostgreSql;
+using Testcontainers.Redis;
+
+namespace Relay.Tests.Infrastructure;
+
+/// <summary>
+/// The real servers tests run against, found in this order: an environment variable naming one
+/// (RELAY_TEST_POSTGRES, RELAY_TEST_REDIS, RELAY_TEST_KAFKA_BOOTSTRAP); a container started by
+/// Testcontainers when a Docker engine is reachable; the local servers that scripts/test-servers.sh
+/// starts. Kafka without either falls back to librdkafka's mock cluster. A server that cannot be
+/// reached fails the test with the fix; it never skips it.
+/// </summary>
+public static class TestServers
+{
+    private const string LocalPostgres = "Host=127.0.0.1;Port=5432;Username=relay;Password=relay;Database=relay";
+    private const string LocalRedis = "127.0.0.1:6379";
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static string? _postgres;
+    private static string? _redis;
+    private static KafkaCluster? _kafka;
+    private static readonly List<IContainer> Containers = new();
+
+    public static bool DockerAvailable { get; } =
+        File.Exists("/var/run/docker.sock") || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOCKER_HOST"));
+
+    /// <summary>An admin connection string to a database where the test role may create databases.</summary>
+    public static async Task<string> PostgresAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_postgres is not null) return _postgres;
+            var configured = Environment.GetEnvironmentVariable("RELAY_TEST_POSTGRES");
+            if (string.IsNullOrEmpty(configured) && DockerAvailable)
+            {
+                var container = new PostgreSqlBuilder("postgres:16")
+                    .WithCommand("-c", "wal_level=logical", "-c", "max_replication_slots=20", "-c", "max_wal_senders=20")
+                    .Build();
+                await container.StartAsync();
+                Containers.Add(container);
+                configured = container.GetConnectionString();
+            }
+            configured ??= LocalPostgres;
+            await using (var conn = new NpgsqlConnection(configured))
+            {
+                try { await conn.OpenAsync(); }
+                catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+                {
+                    throw new InvalidOperationException(
+                        "PostgreSQL is not reachable for the tests. Run `eval \"$(scripts/test-servers.sh)\"` first, " +
+                        "or set RELAY_TEST_POSTGRES to a server with wal_level=logical. " + e.Message, e);
+                }
+            }
+            return _postgres = configured;
+        }
+        finally { Gate.Release(); }
+    }
+
+    /// <summary>A Redis configuration string (host:port).</summary>
+    public static async Task<string> RedisAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_redis is not null) return _redis;
+            var configured = Environment.GetEnvironmentVariable("RELAY_TEST_REDIS");
+            if (string.IsNullOrEmpty(configured) && DockerAvailable)
+            {
+                var container = new RedisBuilder("redis:7").Build();
+                await container.StartAsync();
+                Containers.Add(container);
+                configured = container.GetConnectionString();
+            }
+            configured ??= LocalRedis;
+            try
+            {
+                await using var mux = await ConnectionMultiplexer.ConnectAsync(configured + ",abortConnect=true,connectTimeout=3000");
+                await mux.GetDatabase().PingAsync();
+            }
+            catch (RedisConnectionException e)
+            {
+                throw new InvalidOperationException(
+                    "Redis is not reachable for the tests. Run `eval \"$(scripts/test-servers.sh)\"` first, or set RELAY_TEST_REDIS. " + e.Message, e);
+            }
+            return _redis = configured;
+        }
+        finally { Gate.Release(); }
+    }
+
+    /// <summary>A Kafka cluster: a real one when given (env var or Docker), else librdkafka's mock cluster.</summary>
+    public static async Task<KafkaCluster> KafkaAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_kafka is not null) return _kafka;
+            var configured = Environment.GetEnvironmentVariable("RELAY_TEST_KAFKA_BOOTSTRAP");
+            if (!string.IsNullOrEmpty(configured)) return _kafka = new KafkaCluster(configured, isMock: false, holder: null);
+            if (DockerAvailable)
+            {
+                var container = new KafkaBuilder("confluentinc/cp-kafka:7.6.1").Build();
+                await container.StartAsync();
+                Containers.Add(container);
+                return _kafka = new KafkaCluster(container.GetBootstrapAddress(), isMock: false, holder: null);
+            }
+            return _kafka = KafkaCluster.StartMock(brokers: 3);
+        }
+        finally { Gate.Release(); }
+    }
+}
+
+/// <summary>A Kafka cluster for tests. The mock keeps living while its holder client lives.</summary>
+public sealed class KafkaCluster
+{
+    private readonly IAdminClient? _holder;
+
+    internal KafkaCluster(string bootstrapServers, bool isMock, IAdminClient? holder)
+    {
+        BootstrapServers = bootstrapServers;
+        IsMock = isMock;
+        _holder = holder;
+    }
+
+    public string BootstrapServers { get; }
+
+    /// <summary>The mock hands aborted transactional messages to read_committed consumers; tests that need that filtering need a real cluster.</summary>
+    public bool IsMock { get; }
+
+    /// <summary>The client that owns the mock cluster; its native handle reaches librdkafka's mock API.</summary>
+    internal IAdminClient? MockHolder => _holder;
+
+    internal static KafkaCluster StartMock(int brokers)
+    {
+        var holder = new AdminClientBuilder(new AdminClientConfig
+        {
+            BootstrapServers = "localhost:1", // ignored by the mock; required by the builder
+        }.SetMockBrokers(brokers)).Build();
+        var metadata = holder.GetMetadata(TimeSpan.FromSeconds(10));
+        var bootstrap = string.Join(",", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}"));
+        return new KafkaCluster(bootstrap, isMock: true, holder);
+    }
+}
+
+internal static class MockConfig
+{
+    public static T SetMockBrokers<T>(this T config, int brokers) where T : ClientConfig
+    {
+        config.Set("test.mock.num.brokers", brokers.ToString());
+        return config;
+    }
+}

@@ -1,0 +1,104 @@
+using System.Text;
+using Relay.Routing;
+
+namespace Relay.Tests.Routing;
+
+public class OutboxRouterTests
+{
+    private static readonly OutboxColumns Columns = new(["id", "aggregatetype", "aggregateid", "type", "payload", "traceparent", "tenant"]);
+
+    private static OutboxRow Row(string? aggregateType = "order", string? aggregateId = "42", object? payload = null, string? traceparent = null, string? tenant = null)
+        => new(Columns, ["6f1c4d5e-0000-4000-8000-000000000001", aggregateType, aggregateId, "OrderCreated", payload ?? "{\"total\":10}", traceparent, tenant]);
+
+    private static string Header(OutboxMessage m, string name) =>
+        Encoding.UTF8.GetString(m.Headers.Single(h => h.Key == name).Value);
+
+    [Fact]
+    public void Routes_by_aggregate_type_with_aggregate_id_as_key_and_id_type_headers()
+    {
+        var router = new OutboxRouter(new OutboxTableOptions(), "orders-db");
+        var m = router.Route(Row());
+
+        Assert.Equal("outbox.event.order", m.Topic);
+        Assert.Equal("42", Encoding.UTF8.GetString(m.Key!));
+        Assert.Equal("{\"total\":10}", Encoding.UTF8.GetString(m.Value!));
+        Assert.Equal("6f1c4d5e-0000-4000-8000-000000000001", Header(m, "id"));
+        Assert.Equal("OrderCreated", Header(m, "type"));
+        Assert.Equal("6f1c4d5e-0000-4000-8000-000000000001", m.EventId);
+        Assert.DoesNotContain(m.Headers, h => h.Key == "traceparent");
+        Assert.False(router.IsDeadLetter(m));
+    }
+
+    [Fact]
+    public void Carries_traceparent_and_mapped_header_columns_when_present()
+    {
+        var options = new OutboxTableOptions { HeaderColumns = { ["x-tenant"] = "tenant" } };
+        var router = new OutboxRouter(options, "s");
+        const string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        var m = router.Route(Row(traceparent: tp, tenant: "acme"));
+
+        Assert.Equal(tp, Header(m, "traceparent"));
+        Assert.Equal("acme", Header(m, "x-tenant"));
+    }
+
+    [Fact]
+    public void Binary_payload_is_passed_through_unchanged()
+    {
+        var router = new OutboxRouter(new OutboxTableOptions(), "s");
+        var bytes = new byte[] { 0, 1, 2, 255 };
+        Assert.Equal(bytes, router.Route(Row(payload: bytes)).Value);
+    }
+
+    [Fact]
+    public void Topic_template_can_use_any_column_and_the_source_name()
+    {
+        var router = new OutboxRouter(new OutboxTableOptions { TopicTemplate = "{source}.{tenant}.{type}" }, "billing");
+        Assert.Equal("billing.acme.OrderCreated", router.Route(Row(tenant: "acme")).Topic);
+    }
+
+    [Theory]
+    [InlineData(null, "42", "aggregatetype")]
+    [InlineData("order line", "42", "not a valid topic name")]
+    [InlineData("order", null, "sharding key")]
+    public void Unroutable_rows_go_to_the_dead_letter_topic_with_the_reason(string? type, string? id, string reasonFragment)
+    {
+        var router = new OutboxRouter(new OutboxTableOptions(), "orders-db");
+        var m = router.Route(Row(aggregateType: type, aggregateId: id));
+
+        Assert.Equal("relay.deadletter", m.Topic);
+        Assert.True(router.IsDeadLetter(m));
+        Assert.Contains(reasonFragment, Header(m, OutboxRouter.ErrorHeader));
+        Assert.Equal("orders-db", Header(m, OutboxRouter.SourceHeader));
+        Assert.Equal("{\"total\":10}", Encoding.UTF8.GetString(m.Value!)); // nothing of the row is lost
+    }
+
+    [Fact]
+    public void Oversized_payload_goes_to_the_dead_letter_topic_without_the_payload()
+    {
+        var router = new OutboxRouter(new OutboxTableOptions { MaxPayloadBytes = 8 }, "s");
+        var m = router.Route(Row(payload: "{\"far\":\"too long\"}"));
+
+        Assert.Equal("relay.deadletter", m.Topic);
+        Assert.Null(m.Value);
+        Assert.Contains("MaxPayloadBytes", Header(m, OutboxRouter.ErrorHeader));
+        Assert.Equal("6f1c4d5e-0000-4000-8000-000000000001", Header(m, "id"));
+    }
+
+    [Theory]
+    [InlineData("outbox.{", "not closed")]
+    [InlineData("outbox.}x", "no matching")]
+    [InlineData("a.{}", "names no column")]
+    public void Validation_names_the_key_and_the_problem(string template, string fragment)
+    {
+        var errors = OutboxRouter.Validate(new OutboxTableOptions { TopicTemplate = template }, "Relay:Sources:orders").ToList();
+        var error = Assert.Single(errors);
+        Assert.Contains("Relay:Sources:orders:Outbox:TopicTemplate", error);
+        Assert.Contains(fragment, error);
+    }
+
+    [Fact]
+    public void Default_mapping_is_valid()
+    {
+        Assert.Empty(OutboxRouter.Validate(new OutboxTableOptions(), "Relay:Sources:x"));
+    }
+}
