@@ -31,8 +31,10 @@ pg_isready -h 127.0.0.1 -p 5432 >/dev/null || { echo "PostgreSQL did not start; 
 su postgres -c "psql -q -v ON_ERROR_STOP=1" <<'SQL'
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'relay') THEN
-    CREATE ROLE relay LOGIN REPLICATION CREATEDB PASSWORD 'relay';
+    CREATE ROLE relay LOGIN REPLICATION CREATEDB CREATEROLE PASSWORD 'relay';
   END IF;
+  -- CREATEROLE lets tests create a role without REPLICATION to check the rights errors.
+  ALTER ROLE relay CREATEROLE;
 END $$;
 SELECT 'CREATE DATABASE relay OWNER relay' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'relay')\gexec
 SQL
