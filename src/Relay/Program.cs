@@ -6,11 +6,13 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Relay.Hosting;
+using Relay.Sinks.Redis;
 using Relay.Telemetry;
 
 var builder = Host.CreateApplicationBuilder(args);
 
-builder.Services.AddRelay();
+builder.Services.AddRelay()
+    .AddSink<RedisSinkFactory>();
 
 var otel = builder.Services.AddOpenTelemetry()
     .ConfigureResource(r => r.AddService("relay"))
