@@ -26,7 +26,8 @@ if (builder.Configuration.GetValue<bool>("Relay:Telemetry:Console"))
 using var host = builder.Build();
 try
 {
-    await host.RunAsync();
+    // Validate before the host starts, so bad configuration exits before anything is touched.
+    _ = host.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
 }
 catch (OptionsValidationException e)
 {
@@ -34,4 +35,5 @@ catch (OptionsValidationException e)
     foreach (var failure in e.Failures) Console.Error.WriteLine($"  - {failure}");
     return 2;
 }
+await host.RunAsync();
 return Environment.ExitCode;

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Relay.Tests.Infrastructure;
+
+/// <summary>
+/// The relay as its users run it: a separate process (the built Relay.dll), configured only through
+/// environment variables, started in an empty working directory so no appsettings.json leaks in.
+/// </summary>
+public sealed partial class RelayProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly string _workDir;
+
+    private RelayProcess(Process process, string workDir)
+    {
+        _process = process;
+        _workDir = workDir;
+    }
+
+    public int Id => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public static RelayProcess Start(IReadOnlyDictionary<string, string> environment)
+    {
+        var workDir = Directory.CreateTempSubdirectory("relay-run-").FullName;
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        var info = new ProcessStartInfo(dotnet)
+        {
+            WorkingDirectory = workDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Relay.dll"));
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase)).ToList())
+            info.Environment.Remove(key);
+        info.Environment["DOTNET_ENVIRONMENT"] = "Test";
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var relay = new RelayProcess(process, workDir);
+        process.OutputDataReceived += (_, e) => relay.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => relay.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return relay;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+    }
+
+    /// <summary>kill -9: no shutdown code runs, open transactions and sockets are simply abandoned.</summary>
+    public void KillHard()
+    {
+        if (_process.HasExited) return;
+        _ = Kill(_process.Id, 9);
+        _process.WaitForExit(10_000);
+    }
+
+    /// <summary>SIGTERM, as Kubernetes sends it, then waits for the process to exit.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited) _ = Kill(_process.Id, 15);
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        KillHard();
+        _process.Dispose();
+        try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
