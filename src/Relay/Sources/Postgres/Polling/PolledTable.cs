@@ -94,9 +94,9 @@ internal sealed class PolledTable
 
         await CheckPrivilegesAsync(connection, table, options.AfterPublish, cancellationToken);
         if (!await HasIndexLedByAsync(connection, table, order!.Number, cancellationToken))
-            logger.LogWarning("Source {Source}: no index on {Table} starts with the order column {OrderColumn}, so every poll scans the table; " +
-                              "add one: CREATE INDEX ON {Table} ({OrderColumn}){Where}",
-                sourceName, table, order.Name, table, order.Name, mark is null ? "" : $" WHERE {mark.Name} IS NULL");
+            logger.LogWarning("Source {Source}: no index on {Table} starts with the order column {OrderColumn}, so every poll and release scans the table; add one: {Fix}",
+                sourceName, table, order.Name,
+                $"CREATE INDEX ON {table} ({PostgresTableName.Quote(order.Name)}){(mark is null ? "" : $" WHERE {PostgresTableName.Quote(mark.Name)} IS NULL")};");
 
         return Build(columns, order, mark, table);
     }

@@ -14,7 +14,7 @@ namespace Relay.Sources.Postgres.Polling;
 public sealed class PostgresPollingSource : IOutboxSource
 {
     /// <summary>How long a poll waits for rows another session holds before failing into a pipeline retry (see <see cref="PolledTable"/>).</summary>
-    internal static TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
     private readonly string _name;
     private readonly PostgresPollingOptions _options;
