@@ -1,0 +1,115 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace Relay.Sources.Postgres.Polling;
+
+/// <summary>What happens to a row once the sink committed it.</summary>
+public enum AfterPublish
+{
+    /// <summary>Delete the row: the outbox stays small and needs no cleanup.</summary>
+    Delete,
+    /// <summary>Set the mark column to now(): rows stay for auditing and a separate job removes them.</summary>
+    Mark,
+}
+
+/// <summary>The polling source's own keys, read from its configuration section and checked without a database.</summary>
+public sealed record PostgresPollingOptions
+{
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MaxPollInterval = TimeSpan.FromMinutes(10);
+
+    /// <summary>Secret: never log it or put it into an exception.</summary>
+    public required string ConnectionString { get; init; }
+    public required PostgresTableName Table { get; init; }
+    public string OrderColumn { get; init; } = "seq";
+    public TimeSpan PollInterval { get; init; } = DefaultPollInterval;
+    public AfterPublish AfterPublish { get; init; } = AfterPublish.Delete;
+    public string MarkColumn { get; init; } = "published_at";
+    public int MaxBatchRows { get; init; } = 1000;
+
+    /// <summary>True when Outbox:TraceParentColumn was set explicitly: then it must exist; the default may be absent.</summary>
+    public bool TraceParentRequired { get; init; }
+
+    /// <summary>Reads the options; every problem goes into <paramref name="errors"/> (null is returned when there are any).</summary>
+    public static PostgresPollingOptions? Parse(SourceContext context, List<string> errors)
+    {
+        var section = context.Section;
+        var before = errors.Count;
+        string Key(string key) => ConfigKeys.Describe(section, key);
+
+        var connectionString = section["ConnectionString"];
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            errors.Add($"{Key("ConnectionString")} is missing. Set it to an Npgsql connection string, e.g. Host=db;Database=orders;Username=relay;Password=... .");
+        }
+        else if (ConnectionStringProblem(connectionString) is { } problem)
+        {
+            errors.Add($"{Key("ConnectionString")} is not a valid Npgsql connection string: {problem}");
+        }
+
+        PostgresTableName table = default;
+        // An empty table name is reported by the router's validation already.
+        if (!string.IsNullOrWhiteSpace(context.Outbox.Table) && !PostgresTableName.TryParse(context.Outbox.Table, out table, out var tableProblem))
+            errors.Add($"{Key("Outbox:Table")} is '{context.Outbox.Table}': {tableProblem}. Use table or schema.table, e.g. public.outbox.");
+
+        var orderColumn = section["OrderColumn"] ?? "seq";
+        if (string.IsNullOrWhiteSpace(orderColumn))
+            errors.Add($"{Key("OrderColumn")} is empty. Name the identity or bigserial column that orders the rows, or leave the key out for the default seq.");
+
+        var pollInterval = DefaultPollInterval;
+        if (section["PollInterval"] is { } intervalText)
+        {
+            if (!TimeSpan.TryParse(intervalText, CultureInfo.InvariantCulture, out pollInterval) || pollInterval <= TimeSpan.Zero || pollInterval > MaxPollInterval)
+                errors.Add($"{Key("PollInterval")} is '{intervalText}'. Set it to a time span above zero and at most 00:10:00, e.g. 00:00:00.2 (the default).");
+        }
+
+        var afterPublish = AfterPublish.Delete;
+        if (section["AfterPublish"] is { } afterText
+            && !(Enum.TryParse(afterText, ignoreCase: true, out afterPublish) && Enum.IsDefined(afterPublish) && !char.IsDigit(afterText.Trim().FirstOrDefault())))
+        {
+            errors.Add($"{Key("AfterPublish")} is '{afterText}'. Set it to Delete (the default) or Mark.");
+        }
+
+        var markColumn = section["MarkColumn"] ?? "published_at";
+        if (afterPublish == AfterPublish.Mark && string.IsNullOrWhiteSpace(markColumn))
+            errors.Add($"{Key("MarkColumn")} is empty while AfterPublish is Mark. Name a nullable timestamptz column, or leave the key out for the default published_at.");
+        if (afterPublish == AfterPublish.Mark && string.Equals(markColumn, orderColumn, StringComparison.OrdinalIgnoreCase))
+            errors.Add($"{Key("MarkColumn")} names the order column {orderColumn}. Use a separate nullable timestamptz column, e.g. published_at.");
+
+        // MaxBatchRows is shared with the pipeline, which reports a bad value; here it only bounds the poll.
+        var maxBatchRows = int.TryParse(section["MaxBatchRows"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var rows) ? Math.Clamp(rows, 1, 100_000) : 1000;
+
+        if (errors.Count > before) return null;
+        return new PostgresPollingOptions
+        {
+            ConnectionString = connectionString!,
+            Table = table,
+            OrderColumn = orderColumn,
+            PollInterval = pollInterval,
+            AfterPublish = afterPublish,
+            MarkColumn = markColumn,
+            MaxBatchRows = maxBatchRows,
+            TraceParentRequired = section.GetSection("Outbox")["TraceParentColumn"] is not null,
+        };
+    }
+
+    /// <summary>Why Npgsql rejects the connection string, worded without any of its values (it may hold a password).</summary>
+    private static string? ConnectionStringProblem(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            return "a keyword is unknown or a value has the wrong type. Check it against https://www.npgsql.org/doc/connection-string-parameters.html.";
+        }
+        catch (FormatException)
+        {
+            return "it cannot be parsed as key=value pairs separated by ';'.";
+        }
+        return string.IsNullOrWhiteSpace(builder.Host) ? "it names no Host. Add Host=<server>." : null;
+    }
+}
