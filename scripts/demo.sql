@@ -9,6 +9,7 @@ CREATE TABLE IF NOT EXISTS public.outbox (
   payload       jsonb,
   traceparent   text
 );
+CREATE INDEX IF NOT EXISTS outbox_seq ON public.outbox (seq);
 BEGIN;
 INSERT INTO public.outbox (aggregatetype, aggregateid, type, payload) VALUES
   ('order',   'order-1001', 'OrderPlaced',    '{"orderId": 1001, "total": 42.50}'),

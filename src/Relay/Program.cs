@@ -7,11 +7,13 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Relay.Hosting;
 using Relay.Sinks.Redis;
+using Relay.Sources.Postgres.Polling;
 using Relay.Telemetry;
 
 var builder = Host.CreateApplicationBuilder(args);
 
 builder.Services.AddRelay()
+    .AddSource<PostgresPollingSourceFactory>()
     .AddSink<RedisSinkFactory>();
 
 var otel = builder.Services.AddOpenTelemetry()

@@ -99,17 +99,31 @@ public sealed class CrashTests(ITestOutputHelper output)
         using var writing = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var writers = workload.WriteAsync(Writers, Rows, writing.Token);
 
+        // Half the kills land at a random instant after start (start-up, fencing, first poll);
+        // the other half at a random instant after the relay was seen publishing, mid-stream.
         var kills = 0;
-        while (kills < MinKills || !writers.IsCompleted)
+        var midStreamKills = 0;
+        while (midStreamKills < MinKills || !writers.IsCompleted)
         {
             using var relay = RelayProcess.Start(env);
-            var lifetime = TimeSpan.FromMilliseconds(random.Next(300, 2500));
-            await Task.Delay(lifetime);
+            var before = await reader.CountAsync();
+            var midStream = kills % 2 == 1;
+            if (midStream)
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (await reader.CountAsync() == before && DateTime.UtcNow < deadline && !relay.HasExited)
+                    await Task.Delay(20);
+            }
+            var delay = TimeSpan.FromMilliseconds(midStream ? random.Next(0, 800) : random.Next(200, 3000));
+            await Task.Delay(delay);
             Assert.False(relay.HasExited, $"The relay exited by itself (code {(relay.HasExited ? relay.ExitCode : 0)}):\n{relay.Output}");
             relay.KillHard();
             kills++;
-            output.WriteLine($"  kill -9 #{kills} after {lifetime.TotalMilliseconds:F0} ms; {await reader.CountAsync()} visible at {clock.Elapsed.TotalSeconds:F1} s");
+            var after = await reader.CountAsync();
+            if (midStream && after > before) midStreamKills++;
+            output.WriteLine($"  kill -9 #{kills} ({(midStream ? "mid-stream" : "from start")}, +{delay.TotalMilliseconds:F0} ms): {before} → {after} visible at {clock.Elapsed.TotalSeconds:F1} s");
             if (writers.IsFaulted) await writers;
+            if (kills > 200) Assert.Fail($"Only {midStreamKills} of {kills} kills landed while the relay was publishing.");
         }
         var committed = await writers;
         var expected = committed.Values.Sum();
@@ -127,7 +141,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         }
 
         var delivered = await reader.ReadAllAsync();
-        output.WriteLine($"  {kills} kills; verifying {delivered.Count} messages");
+        output.WriteLine($"  {kills} kills ({midStreamKills} mid-stream); verifying {delivered.Count} messages");
         DeliveredMessage.AssertExactlyOnceInOrder(delivered, committed);
     }
 }

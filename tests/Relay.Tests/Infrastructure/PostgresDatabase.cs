@@ -57,7 +57,8 @@ public sealed class PostgresDatabase : IAsyncDisposable
           type text NOT NULL,
           payload jsonb,
           traceparent text
-        )
+        );
+        CREATE INDEX ON {table} (seq);
         """);
 
     public async ValueTask DisposeAsync()
