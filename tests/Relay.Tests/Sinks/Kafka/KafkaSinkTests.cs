@@ -83,6 +83,38 @@ public class KafkaSinkTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Many_batches_arrive_exactly_once_in_order_per_key()
+    {
+        var kit = await KitAsync();
+        var topic = KafkaTestKit.Unique("t-bulk");
+        var source = KafkaTestKit.Unique("src");
+        const int batches = 20, perBatch = 1000;
+        var payload = new string('x', 200);
+        await using var sink = kit.CreateSink(source: source);
+        await sink.InitializeAsync(source, KafkaTestKit.Bounded());
+
+        var clock = Stopwatch.StartNew();
+        for (var b = 0; b < batches; b++)
+        {
+            var batch = Enumerable.Range(0, perBatch)
+                .Select(i => KafkaTestKit.Message(topic, $"agg-{i % 50}", payload, $"{b * perBatch + i}"))
+                .ToArray();
+            await sink.PublishAsync(batch, new SourcePosition($"{b}"), KafkaTestKit.Bounded());
+        }
+        clock.Stop();
+        output.WriteLine($"{batches * perBatch} messages in {batches} transactions: {clock.Elapsed.TotalSeconds:F2} s, {batches * perBatch / clock.Elapsed.TotalSeconds:F0} msg/s");
+
+        var records = kit.ReadTopic(topic, batches * perBatch);
+        Assert.Equal(batches * perBatch, records.Count);
+        Assert.Equal(batches * perBatch, records.Select(r => KafkaTestKit.Header(r, "id")).Distinct().Count());
+        foreach (var group in records.GroupBy(r => KafkaTestKit.Text(r.Message.Key)))
+        {
+            var ids = group.OrderBy(r => r.Offset.Value).Select(r => int.Parse(KafkaTestKit.Header(r, "id"))).ToList();
+            Assert.Equal(ids.Order().ToList(), ids);
+        }
+    }
+
+    [Fact]
     public async Task A_new_sink_reads_back_the_last_committed_position()
     {
         var kit = await KitAsync();
