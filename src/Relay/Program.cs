@@ -6,6 +6,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Relay.Hosting;
+using Relay.Sinks.Kafka;
 using Relay.Sinks.Redis;
 using Relay.Sources.Postgres.Polling;
 using Relay.Telemetry;
@@ -14,6 +15,7 @@ var builder = Host.CreateApplicationBuilder(args);
 
 builder.Services.AddRelay()
     .AddSource<PostgresPollingSourceFactory>()
+    .AddSink<KafkaSinkFactory>()
     .AddSink<RedisSinkFactory>();
 
 var otel = builder.Services.AddOpenTelemetry()
