@@ -28,6 +28,7 @@ public sealed class PostgresReplicationSource : IOutboxSource
     private Func<NpgsqlLogSequenceNumber>? _lastReceived;
     private Task? _idleLoop;
     private int _reading;
+    private int _disposed;
     private string _role = "(unknown)";
 
     internal PostgresReplicationSource(string sourceName, PostgresReplicationOptions options, IConfigurationSection section, ILogger logger)
@@ -233,6 +234,7 @@ public sealed class PostgresReplicationSource : IOutboxSource
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stopping.CancelAsync();
         if (_idleLoop is not null) await _idleLoop;
         if (_connection is not null)
