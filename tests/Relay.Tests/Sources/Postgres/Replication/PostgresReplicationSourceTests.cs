@@ -150,7 +150,7 @@ public class PostgresReplicationSourceTests
         {
             // A publication that also carries another table with the same shape, and updates and deletes.
             await d.CreateOutboxAsync("other");
-            await d.ExecuteAsync("CREATE PUBLICATION relay_orders FOR TABLE outbox, other");
+            await d.ExecuteAsync($"CREATE PUBLICATION {Slot(d)} FOR TABLE outbox, other");
         });
         await using var _ = db;
         await using var __ = reader;
@@ -229,13 +229,13 @@ public class PostgresReplicationSourceTests
             await InsertAsync(db, 1, "two-");
             var one = await reader.NextAsync();
             var two = await reader.NextAsync();
-            var before = await ConfirmedFlushAsync(db, "relay_orders");
+            var before = await ConfirmedFlushAsync(db, Slot(db));
             Assert.True((ulong)before!.Value < (ulong)Position(one).EndLsn);
 
             await reader.Source.AcknowledgeAsync(one.Position, CancellationToken.None);
 
-            await EventuallyAsync(async () => await ConfirmedFlushAsync(db, "relay_orders") == Position(one).EndLsn, "confirmed_flush_lsn to reach the acknowledged transaction");
-            Assert.NotEqual(Position(two).EndLsn, await ConfirmedFlushAsync(db, "relay_orders"));
+            await EventuallyAsync(async () => await ConfirmedFlushAsync(db, Slot(db)) == Position(one).EndLsn, "confirmed_flush_lsn to reach the acknowledged transaction");
+            Assert.NotEqual(Position(two).EndLsn, await ConfirmedFlushAsync(db, Slot(db)));
         }
 
         // No committed position: only the slot knows where to resume.
@@ -250,14 +250,18 @@ public class PostgresReplicationSourceTests
         var db = await PostgresDatabase.CreateAsync();
         await using var _ = db;
         await db.CreateOutboxAsync();
-        await using var reader = new SourceReader(Create(db, name: "Orders-EU"), null);
-        await WaitForSlotActiveAsync(db, "relay_orders_eu");
+        var suffix = db.Name[^12..];
+        var name = $"Orders-EU.{suffix}"; // no Slot key: the default comes from the source name
+        var expected = $"relay_orders_eu_{suffix}";
+        var source = (PostgresReplicationSource)new PostgresReplicationSourceFactory().Create(Context(db.ConnectionString, name));
+        await using var reader = new SourceReader(source, null);
+        await WaitForSlotActiveAsync(db, expected);
 
-        Assert.Equal("pgoutput", await db.ScalarAsync<string>("SELECT plugin FROM pg_replication_slots WHERE slot_name = 'relay_orders_eu'"));
+        Assert.Equal("pgoutput", await db.ScalarAsync<string>($"SELECT plugin FROM pg_replication_slots WHERE slot_name = '{expected}'"));
         Assert.Equal("t f f f", await db.ScalarAsync<string>(
-            "SELECT concat_ws(' ', pubinsert, pubupdate, pubdelete, pubtruncate) FROM pg_publication WHERE pubname = 'relay_orders_eu'"));
+            $"SELECT concat_ws(' ', pubinsert, pubupdate, pubdelete, pubtruncate) FROM pg_publication WHERE pubname = '{expected}'"));
         Assert.Equal("public.outbox", await db.ScalarAsync<string>(
-            "SELECT string_agg(schemaname || '.' || tablename, ',') FROM pg_publication_tables WHERE pubname = 'relay_orders_eu'"));
+            $"SELECT string_agg(schemaname || '.' || tablename, ',') FROM pg_publication_tables WHERE pubname = '{expected}'"));
     }
 
     [Fact]
@@ -287,14 +291,14 @@ public class PostgresReplicationSourceTests
         var db = await PostgresDatabase.CreateAsync();
         await using var _ = db;
         await db.CreateOutboxAsync();
-        await db.ExecuteAsync("CREATE PUBLICATION relay_orders FOR TABLE outbox WITH (publish = 'insert')");
+        await db.ExecuteAsync($"CREATE PUBLICATION {Slot(db)} FOR TABLE outbox WITH (publish = 'insert')");
         var role = "relay_norep_" + Guid.NewGuid().ToString("N")[..8];
         const string password = "n0rep-secret";
         await db.ExecuteAsync($"CREATE ROLE {role} LOGIN PASSWORD '{password}'");
         try
         {
             var cs = new NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = role, Password = password, Pooling = false }.ConnectionString;
-            var settings = new Dictionary<string, string?> { ["CreatePublication"] = "false" };
+            var settings = Settings(db, new Dictionary<string, string?> { ["CreatePublication"] = "false" });
 
             // Creating the slot needs REPLICATION ...
             var source = (PostgresReplicationSource)new PostgresReplicationSourceFactory().Create(Context(cs, settings: settings));
@@ -306,7 +310,7 @@ public class PostgresReplicationSourceTests
             }
 
             // ... and so does streaming from a slot someone else created.
-            await db.ExecuteAsync("SELECT pg_create_logical_replication_slot('relay_orders', 'pgoutput')");
+            await db.ExecuteAsync($"SELECT pg_create_logical_replication_slot('{Slot(db)}', 'pgoutput')");
             source = (PostgresReplicationSource)new PostgresReplicationSourceFactory().Create(Context(cs, settings: settings));
             await using (var reader = new SourceReader(source, null))
             {
@@ -360,16 +364,16 @@ public class PostgresReplicationSourceTests
         await WriteBusyAsync();
         var afterBusy = await CurrentLsnAsync(db);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.True((ulong)(await ConfirmedFlushAsync(db, "relay_orders"))!.Value < (ulong)Position(batch).EndLsn);
+        Assert.True((ulong)(await ConfirmedFlushAsync(db, Slot(db)))!.Value < (ulong)Position(batch).EndLsn);
 
         // Once acknowledged, the slot follows the WAL the server has streamed past.
         await reader.Source.AcknowledgeAsync(batch.Position, CancellationToken.None);
-        await EventuallyAsync(async () => new WalLsn((await ConfirmedFlushAsync(db, "relay_orders"))!.Value) > afterBusy,
+        await EventuallyAsync(async () => new WalLsn((await ConfirmedFlushAsync(db, Slot(db)))!.Value) > afterBusy,
             "the slot to move past the busy table's WAL after the acknowledgement");
 
         var beforeMore = await CurrentLsnAsync(db);
         await WriteBusyAsync();
-        await EventuallyAsync(async () => new WalLsn((await ConfirmedFlushAsync(db, "relay_orders"))!.Value) > beforeMore,
+        await EventuallyAsync(async () => new WalLsn((await ConfirmedFlushAsync(db, Slot(db)))!.Value) > beforeMore,
             "the slot to move past the busy table's WAL while the outbox is idle");
 
         // And nothing the sink has not acknowledged was skipped: a row written now still arrives.

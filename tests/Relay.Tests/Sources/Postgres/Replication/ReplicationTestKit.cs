@@ -29,8 +29,20 @@ internal static class ReplicationTestKit
         return new SourceContext(name, section, new OutboxTableOptions { Table = table }, Services);
     }
 
+    /// <summary>Slots are cluster-wide (unlike publications): each test database gets its own slot name, so tests can run in parallel.</summary>
+    public static string Slot(PostgresDatabase db) => db.Name.Replace("relay_t_", "relay_s_");
+
+    /// <summary>Settings for a source of <paramref name="db"/>: its own slot, plus <paramref name="settings"/>.</summary>
+    public static Dictionary<string, string?> Settings(PostgresDatabase db, IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?> { ["Slot"] = Slot(db) };
+        if (settings is not null)
+            foreach (var (key, value) in settings) all[key] = value;
+        return all;
+    }
+
     public static PostgresReplicationSource Create(PostgresDatabase db, string name = "orders", IDictionary<string, string?>? settings = null, string table = "public.outbox")
-        => (PostgresReplicationSource)new PostgresReplicationSourceFactory().Create(Context(db.ConnectionString, name, settings, table));
+        => (PostgresReplicationSource)new PostgresReplicationSourceFactory().Create(Context(db.ConnectionString, name, Settings(db, settings), table));
 
     public static async Task<WalLsn> CurrentLsnAsync(PostgresDatabase db) =>
         new(await db.ScalarAsync<NpgsqlLogSequenceNumber>("SELECT pg_current_wal_lsn()"));
@@ -55,10 +67,17 @@ internal static class ReplicationTestKit
         }
     }
 
-    /// <summary>Rows written before the slot exists are not streamed; tests write only after this.</summary>
-    public static Task WaitForSlotActiveAsync(PostgresDatabase db, string slot = "relay_orders") =>
+    /// <summary>
+    /// Rows committed before the slot's consistent point are not streamed, so tests write only once a walsender
+    /// streams the slot. "active" alone is not enough: the backend creating the slot holds it too while it waits
+    /// for the transactions running cluster-wide (other tests') to end.
+    /// </summary>
+    public static Task WaitForSlotActiveAsync(PostgresDatabase db, string? slot = null) => WaitForSlotActiveCoreAsync(db, slot ?? Slot(db));
+
+    private static Task WaitForSlotActiveCoreAsync(PostgresDatabase db, string slot) =>
         EventuallyAsync(async () => await db.ScalarAsync<long>(
-            $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}' AND active") == 1, $"slot {slot} to stream");
+            "SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid " +
+            $"WHERE s.slot_name = '{slot}'") == 1, $"slot {slot} to stream");
 
     public static async Task InsertAsync(PostgresDatabase db, int count, string aggregateId = "a", string table = "outbox") =>
         await db.ExecuteAsync($"INSERT INTO {table} (aggregatetype, aggregateid, type, payload) " +
