@@ -1,0 +1,128 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace Relay.Sources.Postgres.Replication;
+
+/// <summary>The PostgresReplication keys of one source's configuration section, read and checked without touching the database.</summary>
+internal sealed class PostgresReplicationOptions
+{
+    /// <summary>NAMEDATALEN - 1: longer names are truncated by the server, so they would not match.</summary>
+    private const int MaxNameLength = 63;
+
+    public required string ConnectionString { get; init; }
+    public required PostgresTableName Table { get; init; }
+    public required string Slot { get; init; }
+    public required string Publication { get; init; }
+    public bool CreateSlot { get; init; } = true;
+    public bool CreatePublication { get; init; } = true;
+    public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(10);
+    public int MaxBatchRows { get; init; } = 1000;
+
+    /// <summary>Reads the section; adds one message per problem to <paramref name="errors"/> and returns null when there is any.</summary>
+    public static PostgresReplicationOptions? Read(SourceContext context, List<string> errors)
+    {
+        var section = context.Section;
+        var before = errors.Count;
+
+        var connectionString = section["ConnectionString"];
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            errors.Add($"{ConfigKeys.Describe(section, "ConnectionString")} is not set. Set it to the connection string of the database " +
+                       "that holds the outbox, e.g. Host=db;Database=app;Username=relay;Password=...; the role needs LOGIN and REPLICATION.");
+        }
+        else if (!IsValidConnectionString(connectionString))
+        {
+            // The text itself is never repeated: it may hold a password.
+            errors.Add($"{ConfigKeys.Describe(section, "ConnectionString")} is not a valid Npgsql connection string. " +
+                       "Use Key=Value pairs separated by ';', e.g. Host=db;Database=app;Username=relay;Password=....");
+        }
+
+        var table = default(PostgresTableName);
+        // An empty table name is reported by the router's validation already.
+        if (!string.IsNullOrWhiteSpace(context.Outbox.Table) && !PostgresTableName.TryParse(context.Outbox.Table, out table, out var problem))
+            errors.Add($"{ConfigKeys.Describe(section, "Outbox:Table")} is '{context.Outbox.Table}': {problem}. Set it to table or schema.table, e.g. public.outbox.");
+
+        var slot = section["Slot"] is { Length: > 0 } configuredSlot ? configuredSlot : DefaultSlotName(context.Name);
+        if (!IsSimpleName(slot))
+            errors.Add($"{ConfigKeys.Describe(section, "Slot")} is '{slot}'. A replication slot name may only contain lower-case letters, " +
+                       $"digits and '_', at most {MaxNameLength} characters; leave the key out for the default '{DefaultSlotName(context.Name)}'.");
+
+        var publication = section["Publication"] is { Length: > 0 } configuredPublication ? configuredPublication : slot;
+        if (!IsSimpleName(publication))
+            errors.Add($"{ConfigKeys.Describe(section, "Publication")} is '{publication}'. Use lower-case letters, digits and '_', " +
+                       $"at most {MaxNameLength} characters; leave the key out to use the slot name.");
+
+        var createSlot = ReadBool(section, "CreateSlot", true, errors);
+        var createPublication = ReadBool(section, "CreatePublication", true, errors);
+
+        var statusInterval = TimeSpan.FromSeconds(10);
+        if (section["StatusInterval"] is { Length: > 0 } interval &&
+            (!TimeSpan.TryParse(interval, CultureInfo.InvariantCulture, out statusInterval) || statusInterval <= TimeSpan.Zero || statusInterval > TimeSpan.FromHours(1)))
+        {
+            errors.Add($"{ConfigKeys.Describe(section, "StatusInterval")} is '{interval}'. Set it to a time span between 00:00:00.010 and 01:00:00 " +
+                       "(hh:mm:ss, default 00:00:10).");
+        }
+
+        // MaxBatchRows belongs to the pipeline too, which reports a bad value; here it only bounds the chunks.
+        var maxBatchRows = int.TryParse(section["MaxBatchRows"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var rows) && rows > 0 ? rows : 1000;
+
+        if (errors.Count > before) return null;
+        return new PostgresReplicationOptions
+        {
+            ConnectionString = connectionString!,
+            Table = table,
+            Slot = slot,
+            Publication = publication,
+            CreateSlot = createSlot,
+            CreatePublication = createPublication,
+            StatusInterval = statusInterval,
+            MaxBatchRows = maxBatchRows,
+        };
+    }
+
+    /// <summary>"relay_" + the source name, lower case, anything but [a-z0-9_] as '_'.</summary>
+    public static string DefaultSlotName(string sourceName)
+    {
+        var name = string.Create(Math.Min(6 + sourceName.Length, MaxNameLength), sourceName, static (span, source) =>
+        {
+            "relay_".AsSpan().CopyTo(span);
+            for (var i = 6; i < span.Length; i++)
+            {
+                var c = char.ToLowerInvariant(source[i - 6]);
+                span[i] = char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) ? c : '_';
+            }
+        });
+        return name;
+    }
+
+    private static bool IsSimpleName(string name)
+    {
+        if (name.Length is 0 or > MaxNameLength) return false;
+        foreach (var c in name)
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')) return false;
+        return true;
+    }
+
+    private static bool ReadBool(IConfigurationSection section, string key, bool defaultValue, List<string> errors)
+    {
+        var text = section[key];
+        if (string.IsNullOrEmpty(text)) return defaultValue;
+        if (bool.TryParse(text, out var value)) return value;
+        errors.Add($"{ConfigKeys.Describe(section, key)} is '{text}'. Set it to true or false (default {(defaultValue ? "true" : "false")}).");
+        return defaultValue;
+    }
+
+    private static bool IsValidConnectionString(string text)
+    {
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(text);
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
+        {
+            return false;
+        }
+    }
+}
