@@ -9,11 +9,13 @@ using Relay.Hosting;
 using Relay.Sinks.Kafka;
 using Relay.Sinks.Redis;
 using Relay.Sources.Postgres.Polling;
+using Relay.Sources.Postgres.Replication;
 using Relay.Telemetry;
 
 var builder = Host.CreateApplicationBuilder(args);
 
 builder.Services.AddRelay()
+    .AddSource<PostgresReplicationSourceFactory>()
     .AddSource<PostgresPollingSourceFactory>()
     .AddSink<KafkaSinkFactory>()
     .AddSink<RedisSinkFactory>();
