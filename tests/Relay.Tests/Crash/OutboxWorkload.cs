@@ -25,9 +25,12 @@ public sealed class OutboxWorkload(string connectionString, int aggregates, stri
     }
 
     /// <summary>Writes until <paramref name="rows"/> outbox rows are committed; returns the committed count per aggregate.</summary>
-    public async Task<IReadOnlyDictionary<int, int>> WriteAsync(int writers, int rows, CancellationToken cancellationToken)
+    /// <remarks>Paced to take at least <paramref name="duration"/>, so the relay can be killed many times while rows keep coming.</remarks>
+    public async Task<IReadOnlyDictionary<int, int>> WriteAsync(int writers, int rows, TimeSpan duration, CancellationToken cancellationToken)
     {
         var remaining = rows;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var rowsPerSecond = rows / duration.TotalSeconds;
         var versions = new ConcurrentDictionary<int, int>();
         await Task.WhenAll(Enumerable.Range(0, writers).Select(async writer =>
         {
@@ -44,6 +47,8 @@ public sealed class OutboxWorkload(string connectionString, int aggregates, stri
                     count += left; // take only what is left
                     if (count <= 0) return;
                 }
+                var ahead = (rows - left) / rowsPerSecond - clock.Elapsed.TotalSeconds;
+                if (ahead > 0.005) await Task.Delay(TimeSpan.FromSeconds(ahead), cancellationToken);
                 var aggregate = random.Next(aggregates);
                 await using var tx = await conn.BeginTransactionAsync(cancellationToken);
                 int version;
