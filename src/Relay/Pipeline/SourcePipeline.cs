@@ -23,6 +23,7 @@ public sealed class SourcePipeline(
     ILogger logger)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(15);
 
     public string SourceName => sourceName;
 
@@ -133,8 +134,10 @@ public sealed class SourcePipeline(
 
             await sink.PublishAsync(messages, position, cancellationToken);
             var commitSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            // Only now is it safe to let the source forget these rows.
-            await source.AcknowledgeAsync(position, cancellationToken);
+            // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
+            // the batch is committed, and finishing the acknowledgement spares the next start a redo.
+            using (var acknowledgeTimeout = new CancellationTokenSource(AcknowledgeTimeout))
+                await source.AcknowledgeAsync(position, acknowledgeTimeout.Token);
 
             telemetry.MessagesPublished.Add(messages.Length - deadLetters, tag);
             if (deadLetters > 0) telemetry.MessagesDeadLettered.Add(deadLetters, tag);

@@ -95,7 +95,8 @@ public sealed class StartupTests
             await Task.Delay(100);
 
         Assert.Equal(1, await mux.GetDatabase().StreamLengthAsync(stream));
-        Assert.Equal(0, await relay.StopAsync(TimeSpan.FromSeconds(30)));
+        var exitCode = await relay.StopAsync(TimeSpan.FromSeconds(30));
+        Assert.True(exitCode == 0, $"Exit code {exitCode}:\n{relay.Output}");
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM outbox"));
         await mux.GetDatabase().KeyDeleteAsync([stream, prefix + ":offsets", prefix + ":epoch:orders"]);
     }
