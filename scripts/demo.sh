@@ -9,7 +9,11 @@ command -v dotnet >/dev/null || { echo "The .NET 10 SDK is missing: install it (
 scripts/start-postgres.sh >/dev/null
 scripts/start-redis.sh >/dev/null
 export PGPASSWORD=relay
-psql -q -h 127.0.0.1 -U relay -d relay -c "CREATE TABLE IF NOT EXISTS public.outbox (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), seq bigint GENERATED ALWAYS AS IDENTITY, aggregatetype text NOT NULL, aggregateid text NOT NULL, type text NOT NULL, payload jsonb, traceparent text)"
+psql -q -h 127.0.0.1 -U relay -d relay <<'SQL'
+CREATE TABLE IF NOT EXISTS public.outbox (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(), aggregatetype text NOT NULL, aggregateid text NOT NULL,
+  type text NOT NULL, payload jsonb, traceparent text, seq bigint GENERATED ALWAYS AS IDENTITY);
+SQL
 
 echo "Building Relay..."
 dotnet build src/Relay -c Release -v quiet -nologo >/dev/null
@@ -17,17 +21,27 @@ log=$(mktemp)
 dotnet src/Relay/bin/Release/net10.0/Relay.dll >"$log" 2>&1 &
 relay=$!
 trap 'kill -TERM $relay 2>/dev/null || true' EXIT
-before=$(redis-cli -h 127.0.0.1 XLEN outbox.event.order)
-# Relay creates its publication and replication slot on first start; wait until it is streaming.
-for _ in $(seq 1 60); do grep -q "resuming after" "$log" && break; sleep 0.5; done
+streams="outbox.event.order outbox.event.invoice"
+declare -A last
+for stream in $streams; do
+  last[$stream]=$(redis-cli -h 127.0.0.1 --raw XREVRANGE "$stream" + - COUNT 1 | head -n 1)
+done
+# On its first start Relay creates its publication and replication slot; wait until it streams.
+for _ in $(seq 1 120); do
+  [ "$(psql -h 127.0.0.1 -U relay -d relay -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'relay_demo' AND active")" = 1 ] && break
+  kill -0 $relay 2>/dev/null || { cat "$log"; exit 1; }
+  sleep 0.5
+done
 echo "Inserting sample events into public.outbox..."
 psql -q -h 127.0.0.1 -U relay -d relay -f scripts/demo.sql
-for _ in $(seq 1 40); do
-  [ "$(redis-cli -h 127.0.0.1 XLEN outbox.event.order)" -ge $((before + 3)) ] && break; sleep 0.25
-done
+sleep 2
 kill -TERM $relay; wait $relay || true; trap - EXIT
 echo; echo "--- Relay's log ---"; cat "$log"
-for stream in outbox.event.order outbox.event.invoice; do
-  echo; echo "--- Redis stream $stream (newest 4) ---"
-  redis-cli -h 127.0.0.1 XREVRANGE "$stream" + - COUNT 4
+echo; echo "--- Messages Relay published (Redis streams; fields key, value and h.<header>) ---"
+for stream in $streams; do
+  from=${last[$stream]:+"(${last[$stream]}"}
+  redis-cli -h 127.0.0.1 --raw XRANGE "$stream" "${from:--}" + |
+    awk -v s="$stream" '/^[0-9]+-[0-9]+$/ && !name { if (line) print line; line = s " " $0; next }
+                        { if (!name) { name = $0 } else { line = line "  " name "=" $0; name = "" } }
+                        END { if (line) print line }'
 done
