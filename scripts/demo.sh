@@ -9,7 +9,8 @@ command -v dotnet >/dev/null || { echo "The .NET 10 SDK is missing: install it (
 scripts/start-postgres.sh >/dev/null
 scripts/start-redis.sh >/dev/null
 export PGPASSWORD=relay
-psql -q -h 127.0.0.1 -U relay -d relay <<'SQL'
+psql -q -h 127.0.0.1 -U relay -d relay -v ON_ERROR_STOP=1 <<'SQL'
+SET client_min_messages = warning;
 CREATE TABLE IF NOT EXISTS public.outbox (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(), aggregatetype text NOT NULL, aggregateid text NOT NULL,
   type text NOT NULL, payload jsonb, traceparent text, seq bigint GENERATED ALWAYS AS IDENTITY);
