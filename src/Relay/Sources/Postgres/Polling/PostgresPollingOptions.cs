@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Npgsql;
 
 namespace Relay.Sources.Postgres.Polling;
 
@@ -38,20 +37,8 @@ public sealed record PostgresPollingOptions
         var before = errors.Count;
         string Key(string key) => ConfigKeys.Describe(section, key);
 
-        var connectionString = section["ConnectionString"];
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            errors.Add($"{Key("ConnectionString")} is missing. Set it to an Npgsql connection string, e.g. Host=db;Database=orders;Username=relay;Password=... .");
-        }
-        else if (ConnectionStringProblem(connectionString) is { } problem)
-        {
-            errors.Add($"{Key("ConnectionString")} is not a valid Npgsql connection string: {problem}");
-        }
-
-        PostgresTableName table = default;
-        // An empty table name is reported by the router's validation already.
-        if (!string.IsNullOrWhiteSpace(context.Outbox.Table) && !PostgresTableName.TryParse(context.Outbox.Table, out table, out var tableProblem))
-            errors.Add($"{Key("Outbox:Table")} is '{context.Outbox.Table}': {tableProblem}. Use table or schema.table, e.g. public.outbox.");
+        var connectionString = PostgresSettings.ReadConnectionString(context, "LOGIN, SELECT and DELETE (or UPDATE) on the outbox", errors);
+        var table = PostgresSettings.ReadTable(context, errors);
 
         var orderColumn = section["OrderColumn"] ?? "seq";
         if (string.IsNullOrWhiteSpace(orderColumn))
@@ -92,24 +79,5 @@ public sealed record PostgresPollingOptions
             MaxBatchRows = maxBatchRows,
             TraceParentRequired = section.GetSection("Outbox")["TraceParentColumn"] is not null,
         };
-    }
-
-    /// <summary>Why Npgsql rejects the connection string, worded without any of its values (it may hold a password).</summary>
-    private static string? ConnectionStringProblem(string connectionString)
-    {
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(connectionString);
-        }
-        catch (ArgumentException)
-        {
-            return "a keyword is unknown or a value has the wrong type. Check it against https://www.npgsql.org/doc/connection-string-parameters.html.";
-        }
-        catch (FormatException)
-        {
-            return "it cannot be parsed as key=value pairs separated by ';'.";
-        }
-        return string.IsNullOrWhiteSpace(builder.Host) ? "it names no Host. Add Host=<server>." : null;
     }
 }

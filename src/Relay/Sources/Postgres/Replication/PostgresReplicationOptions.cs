@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Npgsql;
 
 namespace Relay.Sources.Postgres.Replication;
 
@@ -25,23 +24,8 @@ internal sealed class PostgresReplicationOptions
         var section = context.Section;
         var before = errors.Count;
 
-        var connectionString = section["ConnectionString"];
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            errors.Add($"{ConfigKeys.Describe(section, "ConnectionString")} is not set. Set it to the connection string of the database " +
-                       "that holds the outbox, e.g. Host=db;Database=app;Username=relay;Password=...; the role needs LOGIN and REPLICATION.");
-        }
-        else if (!IsValidConnectionString(connectionString))
-        {
-            // The text itself is never repeated: it may hold a password.
-            errors.Add($"{ConfigKeys.Describe(section, "ConnectionString")} is not a valid Npgsql connection string. " +
-                       "Use Key=Value pairs separated by ';', e.g. Host=db;Database=app;Username=relay;Password=....");
-        }
-
-        var table = default(PostgresTableName);
-        // An empty table name is reported by the router's validation already.
-        if (!string.IsNullOrWhiteSpace(context.Outbox.Table) && !PostgresTableName.TryParse(context.Outbox.Table, out table, out var problem))
-            errors.Add($"{ConfigKeys.Describe(section, "Outbox:Table")} is '{context.Outbox.Table}': {problem}. Set it to table or schema.table, e.g. public.outbox.");
+        var connectionString = PostgresSettings.ReadConnectionString(context, "LOGIN and REPLICATION", errors);
+        var table = PostgresSettings.ReadTable(context, errors);
 
         var slot = section["Slot"] is { Length: > 0 } configuredSlot ? configuredSlot : DefaultSlotName(context.Name);
         if (!IsSimpleName(slot))
@@ -111,18 +95,5 @@ internal sealed class PostgresReplicationOptions
         if (bool.TryParse(text, out var value)) return value;
         errors.Add($"{ConfigKeys.Describe(section, key)} is '{text}'. Set it to true or false (default {(defaultValue ? "true" : "false")}).");
         return defaultValue;
-    }
-
-    private static bool IsValidConnectionString(string text)
-    {
-        try
-        {
-            _ = new NpgsqlConnectionStringBuilder(text);
-            return true;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
-        {
-            return false;
-        }
     }
 }
