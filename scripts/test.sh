@@ -23,5 +23,13 @@ total=$(num total); executed=$(num executed); passed=$(num passed); failed=$(num
 errors=$(num error); timeouts=$(num timeout); aborted=$(num aborted)
 failed=$((failed + errors + timeouts + aborted))
 skipped=$((total - executed))
+# Say why anything did not run (only the Kafka crash proof may, when no real Kafka is given).
+if [ "$skipped" -gt 0 ]; then
+  tr '\n' ' ' < "$trx" | sed 's#</UnitTestResult>#&\n#g' | grep 'outcome="NotExecuted"' | while read -r result; do
+      name=$(echo "$result" | grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' | grep -o 'testName="[^"]*"' | cut -d'"' -f2)
+      why=$(echo "$result" | grep -o '<Message>[^<]*</Message>' | head -n 1 | sed 's#</\?Message>##g')
+      echo "Skipped: $name — $why"
+    done
+fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
