@@ -71,6 +71,12 @@ public sealed partial class RelayProcess : IDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>SIGSTOP: the process freezes mid-instruction, its sockets stay open: a zombie in the making.</summary>
+    public void Freeze() => _ = Kill(_process.Id, 19);
+
+    /// <summary>SIGCONT: the frozen process carries on as if nothing happened.</summary>
+    public void Thaw() => _ = Kill(_process.Id, 18);
+
     /// <summary>SIGTERM, as Kubernetes sends it, then waits for the process to exit.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
