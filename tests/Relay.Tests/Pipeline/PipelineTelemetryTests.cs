@@ -55,8 +55,7 @@ public class PipelineTelemetryTests
         await stop.CancelAsync();
         await running.WaitAsync(TimeSpan.FromSeconds(15));
 
-        List<OutboxMessage> messages;
-        lock (store.Gate) messages = store.Messages.ToList();
+        var messages = store.Messages;
         Assert.Equal(["outbox.event.order", "relay.deadletter", "outbox.event.order"], messages.Select(m => m.Topic));
         Assert.Contains(messages[1].Headers, h => h.Key == OutboxRouter.ErrorHeader);
         Assert.Equal(2, counters.GetValueOrDefault("relay.messages.published"));

@@ -10,38 +10,6 @@ using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests.Sources.Postgres.Polling;
 
-/// <summary>Stands in for a broker: what it committed survives the pipeline's restarts, like a real sink's topics.</summary>
-internal sealed class RecordingStore
-{
-    public readonly object Gate = new();
-    public readonly List<OutboxMessage> Messages = new();
-    public SourcePosition? Committed;
-    public int Commits;
-    /// <summary>Fail right after the Nth commit, as a relay crashing between the sink commit and the acknowledgement.</summary>
-    public int CrashAfterCommit = -1;
-}
-
-internal sealed class RecordingSink(RecordingStore store) : IOutboxSink
-{
-    public Task<SourcePosition?> InitializeAsync(string sourceName, CancellationToken cancellationToken)
-    {
-        lock (store.Gate) return Task.FromResult(store.Committed);
-    }
-
-    public Task PublishAsync(IReadOnlyList<OutboxMessage> messages, SourcePosition position, CancellationToken cancellationToken)
-    {
-        lock (store.Gate)
-        {
-            store.Messages.AddRange(messages);
-            store.Committed = position;
-            if (++store.Commits == store.CrashAfterCommit) throw new IOException("Simulated crash after the sink commit.");
-        }
-        return Task.CompletedTask;
-    }
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-}
-
 public class PollingPipelineTests
 {
     [Fact]
@@ -78,8 +46,7 @@ public class PollingPipelineTests
         await stop.CancelAsync();
         await running.WaitAsync(TimeSpan.FromSeconds(15));
 
-        List<OutboxMessage> messages;
-        lock (store.Gate) messages = store.Messages.ToList();
+        var messages = store.Messages;
         Assert.True(store.Commits > 2, "The crash after the second commit did not happen.");
         Assert.Equal(rows, messages.Count);
         Assert.Equal(rows, messages.Select(m => m.EventId).Distinct().Count());

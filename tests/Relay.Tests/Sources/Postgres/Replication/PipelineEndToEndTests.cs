@@ -10,51 +10,6 @@ using static Relay.Tests.Sources.Postgres.Replication.ReplicationTestKit;
 
 namespace Relay.Tests.Sources.Postgres.Replication;
 
-/// <summary>What a transactional sink would hold: the messages and the position, committed together.</summary>
-internal sealed class RecordingStore
-{
-    private readonly Lock _lock = new();
-    private readonly List<OutboxMessage> _messages = new();
-    private int _publishes;
-
-    public SourcePosition? Position { get; private set; }
-    public int Failures { get; private set; }
-    /// <summary>Publish calls (1-based) that fail before anything is committed, as a broker outage would.</summary>
-    public HashSet<int> FailingPublishes { get; } = new();
-
-    public List<OutboxMessage> Messages
-    {
-        get { lock (_lock) return _messages.ToList(); }
-    }
-
-    public void Commit(IReadOnlyList<OutboxMessage> messages, SourcePosition position)
-    {
-        lock (_lock)
-        {
-            if (FailingPublishes.Contains(++_publishes))
-            {
-                Failures++;
-                throw new IOException($"Injected failure of publish {_publishes}.");
-            }
-            _messages.AddRange(messages);
-            Position = position;
-        }
-    }
-}
-
-internal sealed class RecordingSink(RecordingStore store) : IOutboxSink
-{
-    public Task<SourcePosition?> InitializeAsync(string sourceName, CancellationToken cancellationToken) => Task.FromResult(store.Position);
-
-    public Task PublishAsync(IReadOnlyList<OutboxMessage> messages, SourcePosition position, CancellationToken cancellationToken)
-    {
-        store.Commit(messages, position);
-        return Task.CompletedTask;
-    }
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-}
-
 public class PipelineEndToEndTests
 {
     [Fact]
