@@ -59,7 +59,7 @@ public static class RelayPlan
             if (options.MaxBatchRows is < 1 or > 100_000)
                 errors.Add($"{ConfigKeys.Describe(section, "MaxBatchRows")} is {options.MaxBatchRows}. Set it between 1 and 100000 (default 1000).");
             errors.AddRange(OutboxRouter.Validate(options.Outbox, section.Path));
-            var context = new SourceContext(section.Key, section, options.Outbox, services);
+            var context = new SourceContext(section.Key, section, options.Outbox, options.MaxBatchRows, services);
             errors.AddRange(factory.Validate(context));
 
             if (string.IsNullOrWhiteSpace(options.Sink) && sinks.Count == 1) options.Sink = sinks.Keys.Single();

@@ -64,8 +64,6 @@ public sealed record PostgresPollingOptions
         if (afterPublish == AfterPublish.Mark && string.Equals(markColumn, orderColumn, StringComparison.OrdinalIgnoreCase))
             errors.Add($"{Key("MarkColumn")} names the order column {orderColumn}. Use a separate nullable timestamptz column, e.g. published_at.");
 
-        // MaxBatchRows is shared with the pipeline, which reports a bad value; here it only bounds the poll.
-        var maxBatchRows = int.TryParse(section["MaxBatchRows"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var rows) ? Math.Clamp(rows, 1, 100_000) : 1000;
 
         if (errors.Count > before) return null;
         return new PostgresPollingOptions
@@ -76,7 +74,7 @@ public sealed record PostgresPollingOptions
             PollInterval = pollInterval,
             AfterPublish = afterPublish,
             MarkColumn = markColumn,
-            MaxBatchRows = maxBatchRows,
+            MaxBatchRows = context.MaxBatchRows,
             TraceParentRequired = section.GetSection("Outbox")["TraceParentColumn"] is not null,
         };
     }

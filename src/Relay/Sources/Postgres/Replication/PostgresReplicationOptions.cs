@@ -48,8 +48,6 @@ internal sealed class PostgresReplicationOptions
                        "(hh:mm:ss, default 00:00:10).");
         }
 
-        // MaxBatchRows belongs to the pipeline too, which reports a bad value; here it only bounds the chunks.
-        var maxBatchRows = int.TryParse(section["MaxBatchRows"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var rows) && rows > 0 ? rows : 1000;
 
         if (errors.Count > before) return null;
         return new PostgresReplicationOptions
@@ -61,7 +59,7 @@ internal sealed class PostgresReplicationOptions
             CreateSlot = createSlot,
             CreatePublication = createPublication,
             StatusInterval = statusInterval,
-            MaxBatchRows = maxBatchRows,
+            MaxBatchRows = context.MaxBatchRows,
         };
     }
 

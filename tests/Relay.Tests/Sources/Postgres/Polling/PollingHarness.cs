@@ -20,8 +20,8 @@ internal static class PollingHarness
         };
         foreach (var (key, value) in keys ?? new Dictionary<string, string?>()) values[$"{prefix}:{key}"] = value;
         var section = new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection(prefix);
-        var outbox = section.GetSection("Outbox").Get<OutboxTableOptions>() ?? new OutboxTableOptions();
-        return new SourceContext(name, section, outbox, Services);
+        var options = section.Get<Relay.Hosting.SourceOptions>() ?? new Relay.Hosting.SourceOptions();
+        return new SourceContext(name, section, options.Outbox, options.MaxBatchRows, Services);
     }
 
     public static IOutboxSource Create(string connectionString, IDictionary<string, string?>? keys = null, string name = "orders")

@@ -26,7 +26,8 @@ internal static class ReplicationTestKit
         if (settings is not null)
             foreach (var (key, value) in settings) values[prefix + key] = value;
         var section = new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection($"Relay:Sources:{name}");
-        return new SourceContext(name, section, new OutboxTableOptions { Table = table }, Services);
+        var options = section.Get<Relay.Hosting.SourceOptions>() ?? new Relay.Hosting.SourceOptions();
+        return new SourceContext(name, section, options.Outbox, options.MaxBatchRows, Services);
     }
 
     /// <summary>Slots are cluster-wide (unlike publications): each test database gets its own slot name, so tests can run in parallel.</summary>
