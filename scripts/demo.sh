@@ -27,9 +27,10 @@ declare -A last
 for stream in $streams; do
   last[$stream]=$(redis-cli -h 127.0.0.1 --raw XREVRANGE "$stream" + - COUNT 1 | head -n 1)
 done
-# On its first start Relay creates its publication and replication slot; wait until it streams.
+# On its first start Relay creates its publication and replication slot; wait until the slot is in
+# use and consistent (while it is being created it is already "active", but confirmed_flush_lsn is unset).
 for _ in $(seq 1 120); do
-  [ "$(psql -h 127.0.0.1 -U relay -d relay -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'relay_demo' AND active")" = 1 ] && break
+  [ "$(psql -h 127.0.0.1 -U relay -d relay -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'relay_demo' AND active AND confirmed_flush_lsn IS NOT NULL")" = 1 ] && break
   kill -0 $relay 2>/dev/null || { cat "$log"; exit 1; }
   sleep 0.5
 done

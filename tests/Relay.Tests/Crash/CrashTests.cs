@@ -99,12 +99,7 @@ public sealed class CrashTests(ITestOutputHelper output)
             env["Relay__Sources__crash__Slot"] = slot;
             // Log tailing publishes what commits after its slot exists: let a first run create it.
             using var first = RelayProcess.Start(env);
-            var ready = DateTime.UtcNow.AddSeconds(60);
-            while (!await db.ScalarAsync<bool>($"SELECT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '{slot}' AND active)"))
-            {
-                Assert.False(first.HasExited || DateTime.UtcNow > ready, $"The relay did not start streaming:\n{first.Output}");
-                await Task.Delay(100);
-            }
+            await db.WaitForSlotStreamingAsync(slot, () => first.HasExited ? first.Output : null);
             first.KillHard();
         }
 

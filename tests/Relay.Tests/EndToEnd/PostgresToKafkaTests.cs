@@ -43,7 +43,7 @@ public sealed class PostgresToKafkaTests
 
         using (var relay = RelayProcess.Start(env))
         {
-            await WaitForSlotAsync(db, slot, relay);
+            await db.WaitForSlotStreamingAsync(slot, () => relay.HasExited ? relay.Output : null);
             await InsertAsync(db, firstVersion: 1, perAggregate: 10);
             var records = kit.ReadTopic(topic, Aggregates * 10, IsolationLevel.ReadCommitted);
             AssertInOrder(records, Aggregates * 10, kit.PartitionCount(topic));
@@ -60,16 +60,6 @@ public sealed class PostgresToKafkaTests
             AssertInOrder(records, Aggregates * 15, kit.PartitionCount(topic));
             Assert.Contains("resuming after committed position pgwal:", relay.Output);
             Assert.Equal(0, await relay.StopAsync(TimeSpan.FromSeconds(30)));
-        }
-    }
-
-    private static async Task WaitForSlotAsync(PostgresDatabase db, string slot, RelayProcess relay)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await db.ScalarAsync<bool>($"SELECT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '{slot}' AND active)"))
-        {
-            Assert.False(relay.HasExited || DateTime.UtcNow > deadline, $"The relay did not start streaming:\n{relay.Output}");
-            await Task.Delay(100);
         }
     }
 

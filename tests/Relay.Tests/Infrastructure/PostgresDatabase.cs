@@ -47,6 +47,24 @@ public sealed class PostgresDatabase : IAsyncDisposable
         return (T)(await cmd.ExecuteScalarAsync())!;
     }
 
+    /// <summary>
+    /// Waits until the slot is in use and has reached its consistent point. Rows committed before that
+    /// point are never streamed, and "active" alone does not say the slot got there: the backend creating
+    /// it holds it too while it waits for the transactions running cluster-wide to end, and only then
+    /// sets confirmed_flush_lsn. (pg_stat_replication.state would say it too, but only to privileged roles.)
+    /// </summary>
+    public async Task WaitForSlotStreamingAsync(string slot, Func<string?>? stoppedBecause = null)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await ScalarAsync<long>(
+                   $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}' AND active AND confirmed_flush_lsn IS NOT NULL") != 1)
+        {
+            if (stoppedBecause?.Invoke() is { } reason) Assert.Fail($"Slot {slot} will not stream: {reason}");
+            Assert.True(DateTime.UtcNow < deadline, $"Slot {slot} was not ready within 60 s.");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The Debezium-style outbox table, with the optional traceparent and polling order columns.</summary>
     public Task CreateOutboxAsync(string table = "outbox") => ExecuteAsync($"""
         CREATE TABLE {table} (

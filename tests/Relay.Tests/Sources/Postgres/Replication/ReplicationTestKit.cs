@@ -68,17 +68,8 @@ internal static class ReplicationTestKit
         }
     }
 
-    /// <summary>
-    /// Rows committed before the slot's consistent point are not streamed, so tests write only once a walsender
-    /// streams the slot. "active" alone is not enough: the backend creating the slot holds it too while it waits
-    /// for the transactions running cluster-wide (other tests') to end.
-    /// </summary>
-    public static Task WaitForSlotActiveAsync(PostgresDatabase db, string? slot = null) => WaitForSlotActiveCoreAsync(db, slot ?? Slot(db));
-
-    private static Task WaitForSlotActiveCoreAsync(PostgresDatabase db, string slot) =>
-        EventuallyAsync(async () => await db.ScalarAsync<long>(
-            "SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid " +
-            $"WHERE s.slot_name = '{slot}'") == 1, $"slot {slot} to stream");
+    /// <summary>Tests write only once a walsender streams the slot (see <see cref="PostgresDatabase.WaitForSlotStreamingAsync"/>).</summary>
+    public static Task WaitForSlotActiveAsync(PostgresDatabase db, string? slot = null) => db.WaitForSlotStreamingAsync(slot ?? Slot(db));
 
     public static async Task InsertAsync(PostgresDatabase db, int count, string aggregateId = "a", string table = "outbox") =>
         await db.ExecuteAsync($"INSERT INTO {table} (aggregatetype, aggregateid, type, payload) " +
