@@ -5,5 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pg=$("$here/start-postgres.sh" | tail -n 1)
 redis=$("$here/start-redis.sh" | tail -n 1)
+mysql=$("$here/start-mariadb.sh" | tail -n 1)
 echo "export RELAY_TEST_POSTGRES='$pg'"
 echo "export RELAY_TEST_REDIS='$redis'"
+echo "export RELAY_TEST_MYSQL='$mysql'"

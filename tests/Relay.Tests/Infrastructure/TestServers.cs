@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using Confluent.Kafka;
+using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
+using MySqlConnector;
 using Npgsql;
 using StackExchange.Redis;
 using Testcontainers.Kafka;
@@ -11,7 +13,7 @@ namespace Relay.Tests.Infrastructure;
 
 /// <summary>
 /// The real servers tests run against, found in this order: an environment variable naming one
-/// (RELAY_TEST_POSTGRES, RELAY_TEST_REDIS, RELAY_TEST_KAFKA_BOOTSTRAP); a container started by
+/// (RELAY_TEST_POSTGRES, RELAY_TEST_REDIS, RELAY_TEST_MYSQL, RELAY_TEST_KAFKA_BOOTSTRAP); a container started by
 /// Testcontainers when a Docker engine is reachable; the local servers that scripts/test-servers.sh
 /// starts. Kafka without either falls back to librdkafka's mock cluster. A server that cannot be
 /// reached fails the test with the fix; it never skips it.
@@ -20,10 +22,12 @@ public static class TestServers
 {
     private const string LocalPostgres = "Host=127.0.0.1;Port=5432;Username=relay;Password=relay;Database=relay";
     private const string LocalRedis = "127.0.0.1:6379";
+    private const string LocalMySql = "Server=127.0.0.1;Port=3306;User ID=relay;Password=relay;Database=relay";
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static string? _postgres;
     private static string? _redis;
+    private static string? _mySql;
     private static KafkaCluster? _kafka;
     private static readonly List<IContainer> Containers = new();
 
@@ -90,6 +94,46 @@ public static class TestServers
                     "Redis is not reachable for the tests. Run `eval \"$(scripts/test-servers.sh)\"` first, or set RELAY_TEST_REDIS. " + e.Message, e);
             }
             return _redis = configured;
+        }
+        finally { Gate.Release(); }
+    }
+
+    /// <summary>
+    /// An admin connection string to a MariaDB or MySQL server whose binary log is on (ROW format, FULL row
+    /// image and metadata), where the test role may create databases and users and read the binlog.
+    /// </summary>
+    public static async Task<string> MySqlAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_mySql is not null) return _mySql;
+            var configured = Environment.GetEnvironmentVariable("RELAY_TEST_MYSQL");
+            if (string.IsNullOrEmpty(configured) && DockerAvailable)
+            {
+                var container = new ContainerBuilder("mariadb:10.11")
+                    .WithPortBinding(3306, true)
+                    .WithEnvironment("MARIADB_ROOT_PASSWORD", "relay")
+                    .WithCommand("--server-id=1", "--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL",
+                        "--binlog-row-metadata=FULL", "--plugin-load-add=auth_ed25519")
+                    .WithWaitStrategy(Wait.ForUnixContainer().UntilCommandIsCompleted("mariadb-admin", "ping", "-prelay"))
+                    .Build();
+                await container.StartAsync();
+                Containers.Add(container);
+                configured = $"Server={container.Hostname};Port={container.GetMappedPublicPort(3306)};User ID=root;Password=relay;Database=mysql";
+            }
+            configured ??= LocalMySql;
+            await using (var conn = new MySqlConnection(configured))
+            {
+                try { await conn.OpenAsync(); }
+                catch (MySqlException e)
+                {
+                    throw new InvalidOperationException(
+                        "MariaDB/MySQL is not reachable for the tests. Run `eval \"$(scripts/test-servers.sh)\"` first, " +
+                        "or set RELAY_TEST_MYSQL to a server with binlog_format=ROW. " + e.Message, e);
+                }
+            }
+            return _mySql = configured;
         }
         finally { Gate.Release(); }
     }
