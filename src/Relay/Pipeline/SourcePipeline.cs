@@ -159,11 +159,11 @@ public sealed class SourcePipeline(
             for (var i = 0; i < rows.Count; i++)
             {
                 messages[i] = router.Route(rows[i]);
-                if (router.IsDeadLetter(messages[i]))
+                if (messages[i].IsDeadLetter)
                 {
                     deadLetters++;
                     logger.LogWarning("Source {Source}: event {EventId} sent to the dead-letter topic: {Reason}",
-                        sourceName, messages[i].EventId, DeadLetterReason(messages[i]));
+                        sourceName, messages[i].EventId, string.Join("; ", messages[i].DeadLetterReasons));
                 }
             }
 
@@ -192,13 +192,4 @@ public sealed class SourcePipeline(
             new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, sourceName),
             new KeyValuePair<string, object?>(RelayTelemetry.ErrorTypeTag, e.GetType().Name),
             new KeyValuePair<string, object?>(RelayTelemetry.StageTag, _stage));
-
-    private static string DeadLetterReason(OutboxMessage message)
-    {
-        foreach (var (name, value) in message.Headers)
-        {
-            if (name == OutboxRouter.ErrorHeader) return System.Text.Encoding.UTF8.GetString(value);
-        }
-        return "unknown";
-    }
 }
