@@ -37,8 +37,9 @@ public sealed record SourceLagSample
     public double? OldestPendingSeconds { get; init; }
 
     /// <summary>
-    /// True when another session holds the source's lease (another relay is the active one), false when
-    /// nobody or this relay holds it, null when the kind cannot tell. Tells a standby from a start-up.
+    /// True when some relay holds the source's lease, false when nobody does, null when the kind cannot
+    /// tell. While this relay waits for the lease, a held lease means another relay is the active one:
+    /// this one is a standby, not a relay still starting up.
     /// </summary>
-    public bool? LeaseHeldElsewhere { get; init; }
+    public bool? LeaseHeld { get; init; }
 }

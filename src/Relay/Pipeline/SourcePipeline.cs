@@ -146,42 +146,38 @@ public sealed class SourcePipeline(
 
     private async Task PublishAsync(IOutboxSource source, IOutboxSink sink, BatchAssembler batches, CancellationToken cancellationToken)
     {
-        var tag = new KeyValuePair<string, object?>("source", sourceName);
-        while (await batches.NextAsync(cancellationToken) is var (rows, position, _))
+        while (await batches.NextAsync(cancellationToken) is var (rows, position, commitTime))
         {
-            var started = Stopwatch.GetTimestamp();
-            using var activity = RelayTelemetry.ActivitySource.StartActivity("relay.publish_batch");
-            activity?.SetTag("relay.source", sourceName);
-            activity?.SetTag("relay.batch.size", rows.Count);
-
             var messages = new OutboxMessage[rows.Count];
-            var deadLetters = 0;
             for (var i = 0; i < rows.Count; i++)
             {
                 messages[i] = router.Route(rows[i]);
                 if (messages[i].IsDeadLetter)
                 {
-                    deadLetters++;
                     logger.LogWarning("Source {Source}: event {EventId} sent to the dead-letter topic: {Reason}",
                         sourceName, messages[i].EventId, string.Join("; ", messages[i].DeadLetterReasons));
                 }
             }
 
+            using var batch = new BatchTelemetry(telemetry, sourceName, MessagingSystem, messages);
             _stage = Stages.Publish;
-            await sink.PublishAsync(messages, position, cancellationToken);
+            try
+            {
+                await sink.PublishAsync(messages, position, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                batch.Failed(e);
+                throw;
+            }
+            batch.Committed(commitTime);
             status?.Published();
-            _stage = Stages.Acknowledge;
-            var commitSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+
             // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
             // the batch is committed, and finishing the acknowledgement spares the next start a redo.
+            _stage = Stages.Acknowledge;
             using (var acknowledgeTimeout = new CancellationTokenSource(AcknowledgeTimeout))
                 await source.AcknowledgeAsync(position, acknowledgeTimeout.Token);
-
-            telemetry.MessagesPublished.Add(messages.Length - deadLetters, tag);
-            if (deadLetters > 0) telemetry.MessagesDeadLettered.Add(deadLetters, tag);
-            telemetry.BatchesCommitted.Add(1, tag);
-            telemetry.BatchSize.Record(messages.Length, tag);
-            telemetry.CommitDuration.Record(commitSeconds, tag);
             _stage = Stages.Read;
             logger.LogDebug("Source {Source}: committed {Count} messages up to {Position}", sourceName, messages.Length, position.Value);
         }

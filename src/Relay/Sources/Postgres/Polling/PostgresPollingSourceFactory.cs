@@ -31,4 +31,6 @@ public sealed class PostgresPollingSourceFactory : IOutboxSourceFactory
                      ?? (ILogger)NullLogger.Instance;
         return new PostgresPollingSource(context.Name, options, context.Outbox, context.Section, logger);
     }
+
+    public ISourceLagProbe? CreateLagProbe(SourceContext context) => PollingLagProbe.Create(context);
 }

@@ -27,4 +27,6 @@ public sealed class PostgresReplicationSourceFactory : IOutboxSourceFactory
                      ?? NullLogger<PostgresReplicationSource>.Instance;
         return new PostgresReplicationSource(context.Name, options, context.Section, logger);
     }
+
+    public ISourceLagProbe? CreateLagProbe(SourceContext context) => ReplicationLagProbe.Create(context);
 }
