@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 using Relay.Batching;
 using Relay.Health;
 using Relay.Hosting;
@@ -26,6 +28,7 @@ public sealed class SourcePipeline(
     SourceStatus? status = null,
     SecretScrubber? scrubber = null)
 {
+    private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(15);
 
@@ -48,49 +51,93 @@ public sealed class SourcePipeline(
 
     private string Describe(Exception e) => scrubber?.Describe(e) ?? $"{e.GetType().Name}: {e.Message}";
 
-    /// <summary>Runs until cancelled; throws <see cref="RelayFatalException"/> when retrying cannot help.</summary>
+    /// <summary>
+    /// Runs until cancelled; throws <see cref="RelayFatalException"/> when retrying cannot help. Every other
+    /// failure restarts the pipeline from the committed position after an exponential backoff with jitter
+    /// (Polly's retry strategy: 0.5 s doubling up to 30 s); a run that streamed for longer than that
+    /// before failing starts the backoff over.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(500);
-        while (!cancellationToken.IsCancellationRequested)
+        var retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
-            var started = Stopwatch.GetTimestamp();
-            try
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsRetryable(e, cancellationToken)),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = InitialBackoff,
+            MaxDelay = MaxBackoff,
+            OnRetry = args =>
             {
-                await RunOnceAsync(cancellationToken);
-                return;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                Restarting(args.Outcome.Exception!, args.RetryDelay);
+                return default;
+            },
+        }).Build();
+
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
             {
-                status?.Stopped();
-                return;
+                try
+                {
+                    await retry.ExecuteAsync(RunAttemptAsync, cancellationToken);
+                    return;
+                }
+                catch (HealthyRunEnded ended)
+                {
+                    // Not a crash loop: restart at once, and let a new failure chain back off from the start.
+                    Restarting(ended.InnerException!, TimeSpan.Zero);
+                }
             }
-            catch (RelayFatalException e)
-            {
-                CountError(e);
-                status?.Failed(Describe(e));
-                throw;
-            }
-            catch (SinkFencedException e)
-            {
-                CountError(e);
-                status?.Retrying(Describe(e));
-                logger.LogWarning("Source {Source}: another relay took over the sink ({Reason}); standing by and starting over", sourceName, scrubber?.Scrub(e.Message) ?? e.Message);
-            }
-            catch (Exception e)
-            {
-                CountError(e);
-                status?.Retrying(Describe(e));
-                logger.LogError("Source {Source}: pipeline failed in stage {Stage}; restarting from the committed position in {Backoff}: {Error}",
-                    sourceName, _stage, backoff, scrubber?.Scrub(e.ToString()) ?? e.ToString());
-            }
-            telemetry.PipelineRestarts.Add(1, new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, sourceName));
-            if (Stopwatch.GetElapsedTime(started) > MaxBackoff) backoff = TimeSpan.FromMilliseconds(500);
-            try { await Task.Delay(backoff, cancellationToken); }
-            catch (OperationCanceledException) { status?.Stopped(); return; }
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (RelayFatalException e)
+        {
+            CountError(e);
+            status?.Failed(Describe(e));
+            throw;
+        }
+        finally
+        {
+            status?.Stopped();
         }
     }
+
+    private static bool IsRetryable(Exception e, CancellationToken cancellationToken) =>
+        e is not (RelayFatalException or HealthyRunEnded) && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested);
+
+    private async ValueTask RunAttemptAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await RunOnceAsync(cancellationToken);
+        }
+        catch (Exception e) when (IsRetryable(e, cancellationToken) && status?.State == SourceState.Streaming && Stopwatch.GetElapsedTime(started) > MaxBackoff)
+        {
+            throw new HealthyRunEnded(e);
+        }
+    }
+
+    /// <summary>Counts, reports and logs a failure the pipeline restarts after.</summary>
+    private void Restarting(Exception e, TimeSpan delay)
+    {
+        CountError(e);
+        status?.Retrying(Describe(e));
+        telemetry.PipelineRestarts.Add(1,
+            new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, sourceName),
+            new KeyValuePair<string, object?>(RelayTelemetry.ErrorTypeTag, e.GetType().Name));
+        if (e is SinkFencedException)
+            logger.LogWarning("Source {Source}: another relay took over the sink ({Reason}); starting over in {Delay}", sourceName, scrubber?.Scrub(e.Message) ?? e.Message, delay);
+        else
+            logger.LogError("Source {Source}: pipeline failed in stage {Stage}; restarting from the committed position in {Delay}: {Error}",
+                sourceName, _stage, delay, scrubber?.Scrub(e.ToString()) ?? e.ToString());
+    }
+
+    /// <summary>A run that had been streaming for a while failed: the retry chain ends so the next one backs off from the start.</summary>
+    private sealed class HealthyRunEnded(Exception inner) : Exception("The pipeline failed after streaming for a while.", inner);
 
     private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
@@ -113,14 +160,18 @@ public sealed class SourcePipeline(
             SingleReader = true,
             SingleWriter = true,
         });
-        var reading = ReadAsync(source, committed, queue.Writer, stop.Token);
+        // The reader stops only once the publisher has: on shutdown the publisher finishes (or abandons) the
+        // batch in flight and its acknowledgement first, so the source never drops a batch the sink committed
+        // while its acknowledgement is under way.
+        using var stopReading = new CancellationTokenSource();
+        var reading = ReadAsync(source, committed, queue.Writer, stopReading.Token);
         try
         {
             await PublishAsync(source, sink, new BatchAssembler(queue.Reader, maxBatchRows), stop.Token);
         }
         finally
         {
-            stop.Cancel();
+            stopReading.Cancel();
             try { await reading; }
             catch (OperationCanceledException) { }
         }
