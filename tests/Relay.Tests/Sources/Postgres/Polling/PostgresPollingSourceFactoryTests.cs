@@ -1,3 +1,4 @@
+using Relay.Tests.Sources.Polling;
 using Relay.Sources.Postgres.Polling;
 
 namespace Relay.Tests.Sources.Postgres.Polling;
@@ -46,7 +47,7 @@ public class PostgresPollingSourceFactoryTests
         {
             ["PollInterval"] = "fast",
             ["AfterPublish"] = "Archive",
-            ["OrderColumn"] = "",
+            ["OrderColumn"] = " ", // blank; an empty value means the default
             ["Outbox:Table"] = "a.b.c",
         });
         Assert.Equal(4, errors.Count);
