@@ -223,7 +223,7 @@ public sealed class SourcePipeline(
                 throw;
             }
             batch.Committed(commitTime);
-            status?.Published();
+            if (messages.Length > 0) status?.Published();
 
             // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
             // the batch is committed, and finishing the acknowledgement spares the next start a redo.

@@ -5,7 +5,8 @@ namespace Relay.Telemetry;
 /// <summary>
 /// The telemetry of one published batch: a producer span linked to the traces of the rows' producers
 /// (their traceparent headers), and, once the sink committed, the counters per destination, the batch
-/// size, the commit duration and the end-to-end latency.
+/// size, the commit duration and the end-to-end latency. A batch without messages, which only moves the
+/// committed position, is not counted.
 /// </summary>
 internal sealed class BatchTelemetry : IDisposable
 {
@@ -25,7 +26,8 @@ internal sealed class BatchTelemetry : IDisposable
         _source = source;
         _system = messagingSystem;
         _messages = messages;
-        if (!RelayTelemetry.ActivitySource.HasListeners()) return;
+        // A batch without messages only moves the committed position (a quiet outbox on a busy log): no span, no counts.
+        if (messages.Count == 0 || !RelayTelemetry.ActivitySource.HasListeners()) return;
 
         _activity = RelayTelemetry.ActivitySource.StartActivity("relay.publish_batch", ActivityKind.Producer, parentContext: default,
             tags:
@@ -61,6 +63,7 @@ internal sealed class BatchTelemetry : IDisposable
     /// <summary>The sink committed the batch (messages and position).</summary>
     public void Committed(DateTimeOffset? sourceCommitTime)
     {
+        if (_messages.Count == 0) return;
         var commitSeconds = Stopwatch.GetElapsedTime(_started).TotalSeconds;
         var source = new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, _source);
         var system = new KeyValuePair<string, object?>(RelayTelemetry.MessagingSystemTag, _system);

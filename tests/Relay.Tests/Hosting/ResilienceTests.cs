@@ -143,7 +143,7 @@ public sealed class ResilienceTests(ITestOutputHelper output)
         var redis = await TestServers.RedisAsync();
         await using var db = await PostgresDatabase.CreateAsync();
         await db.CreateOutboxAsync();
-        var workload = new OutboxWorkload(db.ConnectionString, 300, types);
+        var workload = new OutboxWorkload(db, 300, types);
         await workload.CreateSchemaAsync();
         var run = "sigterm-" + Guid.NewGuid().ToString("N")[..8];
         var env = new Dictionary<string, string>(RedisSink(redis, run))
@@ -158,6 +158,7 @@ public sealed class ResilienceTests(ITestOutputHelper output)
             ["Logging__LogLevel__Default"] = "Warning",
         };
         if (kind == "PostgresPolling") env.Remove("Relay__Sources__s__Slot");
+        else env.Remove("Relay__Sources__s__PollInterval");
         await using var reader = new RedisStreamReader(await ConnectionMultiplexer.ConnectAsync(redis), types.Select(t => $"{run}.{t}").ToList());
         try
         {

@@ -13,7 +13,7 @@ using Relay.Sources.Postgres.Polling;
 using Relay.Sources.Postgres.Replication;
 using Relay.Telemetry;
 using Relay.Tests.Infrastructure;
-using Relay.Tests.Sources.Postgres.Polling;
+using Relay.Tests.Sources.Polling;
 using Relay.Tests.Sources.Postgres.Replication;
 using static Relay.Tests.Sources.Postgres.Replication.ReplicationTestKit;
 
@@ -48,7 +48,7 @@ public sealed class RelayMetricsTests
         var store = new RecordingStore();
         var factory = new PostgresReplicationSourceFactory();
         var pipeline = new SourcePipeline(source, () => factory.Create(context), () => new RecordingSink(store),
-            new OutboxRouter(context.Outbox, source), 1000, telemetry, NullLogger.Instance, status) { MessagingSystem = "redis" };
+            new OutboxRouter(RelayServices.Options<PostgresReplicationOptions>(context).Outbox, source), 1000, telemetry, NullLogger.Instance, status) { MessagingSystem = "redis" };
         var scrubber = new SecretScrubber(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         var sampler = new LagSampler(status, () => factory.CreateLagProbe(context), TimeSpan.FromMilliseconds(200), telemetry, scrubber, NullLogger.Instance);
 

@@ -40,6 +40,9 @@ public abstract class OutboxSourceFactory<TOptions> : IOutboxSourceFactory where
         return Create(context, options);
     }
 
+    /// <summary>Optional hook of <see cref="IOutboxSourceFactory"/>: a kind that can measure its lag overrides it.</summary>
+    public virtual ISourceLagProbe? CreateLagProbe(SourceContext context) => null;
+
     /// <summary>Creates a source from its validated options.</summary>
     protected abstract IOutboxSource Create(SourceContext context, TOptions options);
 

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Relay.Sources.Polling;
 
 namespace Relay.Sources.Postgres.Polling;
 
@@ -35,10 +38,11 @@ internal sealed class PollingLagProbe : ISourceLagProbe
         _sql = $"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table}{waiting} LIMIT {CountCap}) w), {oldest}, {PostgresLeaseQuery.HeldSql}";
     }
 
-    public static ISourceLagProbe? Create(SourceContext context)
+    /// <summary>A probe for a source whose options are valid (the host validated them at start-up).</summary>
+    public static ISourceLagProbe Create(SourceContext context)
     {
-        var options = PostgresPollingOptions.Parse(context, new List<string>());
-        return options is null ? null : new PollingLagProbe(context.Name, options, context.Section["TimestampColumn"]);
+        var options = context.Services.GetRequiredService<IOptionsFactory<PostgresPollingOptions>>().Create(context.Name);
+        return new PollingLagProbe(context.Name, options, options.TimestampColumn);
     }
 
     public async Task<SourceLagSample> SampleAsync(CancellationToken cancellationToken)

@@ -32,5 +32,5 @@ public sealed class PostgresPollingSourceFactory : OutboxSourceFactory<PostgresP
             new PostgresLease(options.ConnectionString, context.Name, logger), context.Section, logger);
     }
 
-    public ISourceLagProbe? CreateLagProbe(SourceContext context) => PollingLagProbe.Create(context);
+    public override ISourceLagProbe? CreateLagProbe(SourceContext context) => PollingLagProbe.Create(context);
 }

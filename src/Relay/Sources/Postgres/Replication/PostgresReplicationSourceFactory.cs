@@ -40,5 +40,5 @@ public sealed class PostgresReplicationSourceFactory : OutboxSourceFactory<Postg
         return new PostgresReplicationSource(context.Name, options, context.Section, logger);
     }
 
-    public ISourceLagProbe? CreateLagProbe(SourceContext context) => ReplicationLagProbe.Create(context);
+    public override ISourceLagProbe? CreateLagProbe(SourceContext context) => ReplicationLagProbe.Create(context);
 }

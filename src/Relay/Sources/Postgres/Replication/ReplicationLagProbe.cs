@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Relay.Sources.Postgres.Replication;
@@ -34,11 +36,9 @@ internal sealed class ReplicationLagProbe : ISourceLagProbe
         _leaseName = PostgresLeaseQuery.LeaseName(sourceName);
     }
 
-    public static ISourceLagProbe? Create(SourceContext context)
-    {
-        var options = PostgresReplicationOptions.Read(context, new List<string>());
-        return options is null ? null : new ReplicationLagProbe(context.Name, options);
-    }
+    /// <summary>A probe for a source whose options are valid (the host validated them at start-up).</summary>
+    public static ISourceLagProbe Create(SourceContext context) =>
+        new ReplicationLagProbe(context.Name, context.Services.GetRequiredService<IOptionsFactory<PostgresReplicationOptions>>().Create(context.Name));
 
     public async Task<SourceLagSample> SampleAsync(CancellationToken cancellationToken)
     {
