@@ -33,4 +33,6 @@ public sealed class PostgresPollingSourceFactory : OutboxSourceFactory<PostgresP
     }
 
     public override ISourceLagProbe? CreateLagProbe(SourceContext context) => PollingLagProbe.Create(context);
+
+    public override ISourceSetup? CreateSetup(SourceContext context) => new PollingSourceSetup(context.Name, OptionsOf(context), context.Section);
 }

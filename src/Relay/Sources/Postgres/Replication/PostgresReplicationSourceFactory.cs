@@ -41,4 +41,6 @@ public sealed class PostgresReplicationSourceFactory : OutboxSourceFactory<Postg
     }
 
     public override ISourceLagProbe? CreateLagProbe(SourceContext context) => ReplicationLagProbe.Create(context);
+
+    public override ISourceSetup? CreateSetup(SourceContext context) => new ReplicationSourceSetup(context.Name, OptionsOf(context));
 }
