@@ -14,7 +14,7 @@ internal readonly ref struct AuthMoreData
 
     public static AuthMoreData Parse(ReadOnlySpan<byte> payload)
     {
-        if (payload.Length == 0 || payload[0] != Header) throw new MySqlProtocolException("Expected an AuthMoreData packet.");
+        if (payload.Length == 0 || payload[0] != Header) throw new WireProtocolException("Expected an AuthMoreData packet.");
         return new AuthMoreData(payload[1..]);
     }
 }

@@ -24,9 +24,9 @@ internal sealed class AuthSwitchRequest
     public static AuthSwitchRequest Parse(ReadOnlySpan<byte> payload)
     {
         var reader = new PacketReader(payload);
-        if (reader.ReadByte() != Header) throw new MySqlProtocolException("Expected an AuthSwitchRequest packet.");
+        if (reader.ReadByte() != Header) throw new WireProtocolException("Expected an AuthSwitchRequest packet.");
         if (reader.IsEmpty)
-            throw new MySqlProtocolException("The server asked for the pre-4.1 password hashing (old_passwords), which is insecure and not supported; set a current password hash for the user.");
+            throw new WireProtocolException("The server asked for the pre-4.1 password hashing (old_passwords), which is insecure and not supported; set a current password hash for the user.");
         string plugin = reader.ReadNullTerminatedString();
         var data = reader.ReadRest();
         if (data.Length > 0 && data[^1] == 0) data = data[..^1];

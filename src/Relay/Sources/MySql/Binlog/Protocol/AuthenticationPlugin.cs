@@ -19,7 +19,7 @@ internal abstract class AuthenticationPlugin
 
     /// <summary>The reply to an AuthMoreData payload, or null when the client only waits for the server's next packet.</summary>
     public virtual byte[]? Continue(string password, ReadOnlySpan<byte> data, AuthenticationContext context) =>
-        throw new MySqlProtocolException($"The server sent more authentication data to '{Name}', which expects none.");
+        throw new WireProtocolException($"The server sent more authentication data to '{Name}', which expects none.");
 
     /// <summary>The plugin for a name the server asked for; null for plugins this client does not implement.</summary>
     public static AuthenticationPlugin? Create(string name) => name switch

@@ -12,7 +12,7 @@ namespace Relay.Sources.MySql.Binlog.Protocol;
 /// Errors: <see cref="MySqlServerException"/> for an ERR packet (1236 when the binlog cannot be sent: purged file,
 /// unknown GTID), <see cref="BinlogServerIdConflictException"/> when another replica took this server id,
 /// <see cref="TimeoutException"/> when the server sends nothing (not even a heartbeat) for the read timeout,
-/// <see cref="IOException"/> (including <see cref="MySqlProtocolException"/>) when the connection drops or breaks the
+/// <see cref="IOException"/> (including <see cref="WireProtocolException"/>) when the connection drops or breaks the
 /// protocol, <see cref="System.Security.Authentication.AuthenticationException"/> when TLS or the login cannot be
 /// set up as configured, <see cref="ArgumentException"/> for a bad connection string or option. After any of them,
 /// dispose the client; reconnecting is the caller's decision.
@@ -208,7 +208,7 @@ internal sealed class BinlogClient : IAsyncDisposable
             }
         }
         _state = State.Failed;
-        throw new MySqlProtocolException(
+        throw new WireProtocolException(
             $"Unexpected {payload.Length}-byte packet in the binlog stream (first byte 0x{(payload.Length == 0 ? 0 : payload[0]):X2}); an event packet is 0x00 and at least 20 bytes.");
     }
 

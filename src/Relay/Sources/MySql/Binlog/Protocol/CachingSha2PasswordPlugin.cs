@@ -37,7 +37,7 @@ internal sealed class CachingSha2PasswordPlugin : AuthenticationPlugin
             return Encrypt(password, _nonce, Encoding.ASCII.GetString(data), "the server's reply to the public key request");
         }
         if (data.Length != 1)
-            throw new MySqlProtocolException($"caching_sha2_password: expected the fast-authentication result (1 byte), the server sent {data.Length} bytes.");
+            throw new WireProtocolException($"caching_sha2_password: expected the fast-authentication result (1 byte), the server sent {data.Length} bytes.");
         switch (data[0])
         {
             case FastAuthSuccess:
@@ -64,7 +64,7 @@ internal sealed class CachingSha2PasswordPlugin : AuthenticationPlugin
                     "and the connection is not encrypted. Use TLS (SslMode=Required or stricter), give the server's RSA public key " +
                     "with ServerRSAPublicKeyFile=<pem file>, or set AllowPublicKeyRetrieval=true to trust the key the server sends.");
             default:
-                throw new MySqlProtocolException($"caching_sha2_password: unknown fast-authentication result 0x{data[0]:X2}.");
+                throw new WireProtocolException($"caching_sha2_password: unknown fast-authentication result 0x{data[0]:X2}.");
         }
     }
 
@@ -105,7 +105,7 @@ internal sealed class CachingSha2PasswordPlugin : AuthenticationPlugin
 
     public static byte[] Encrypt(string password, ReadOnlySpan<byte> nonce, string publicKeyPem, string keySource)
     {
-        if (nonce.Length == 0) throw new MySqlProtocolException("caching_sha2_password: no nonce to combine with the password.");
+        if (nonce.Length == 0) throw new WireProtocolException("caching_sha2_password: no nonce to combine with the password.");
         var plain = CleartextPassword(password);
         try
         {

@@ -14,7 +14,7 @@ internal sealed class Ed25519PasswordPlugin : AuthenticationPlugin
     public static byte[] Sign(string password, ReadOnlySpan<byte> nonce)
     {
         if (nonce.Length < 32)
-            throw new MySqlProtocolException($"client_ed25519 needs a 32-byte nonce; the server sent {nonce.Length} bytes.");
+            throw new WireProtocolException($"client_ed25519 needs a 32-byte nonce; the server sent {nonce.Length} bytes.");
         var passwordBytes = Encoding.UTF8.GetBytes(password ?? "");
         try
         {

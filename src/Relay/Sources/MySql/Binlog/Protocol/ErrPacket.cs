@@ -25,7 +25,7 @@ internal readonly struct ErrPacket
     public static ErrPacket Parse(ReadOnlySpan<byte> payload)
     {
         var reader = new PacketReader(payload);
-        if (reader.ReadByte() != Header) throw new MySqlProtocolException("Expected an ERR packet.");
+        if (reader.ReadByte() != Header) throw new WireProtocolException("Expected an ERR packet.");
         int code = reader.ReadUInt16();
         string state = "HY000";
         // The '#' marker and state are missing when the server fails before the handshake response (e.g. too many connections).

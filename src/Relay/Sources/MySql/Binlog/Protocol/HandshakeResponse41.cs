@@ -21,7 +21,7 @@ internal static class HandshakeResponse41
         else
         {
             if (authResponse.Length > 255)
-                throw new MySqlProtocolException("The server does not accept authentication responses over 255 bytes (no CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA).");
+                throw new WireProtocolException("The server does not accept authentication responses over 255 bytes (no CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA).");
             writer.WriteByte((byte)authResponse.Length);
             writer.WriteBytes(authResponse);
         }

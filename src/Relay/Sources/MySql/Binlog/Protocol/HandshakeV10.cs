@@ -40,7 +40,7 @@ internal sealed class HandshakeV10
         var reader = new PacketReader(payload);
         byte protocol = reader.ReadByte();
         if (protocol != 10)
-            throw new MySqlProtocolException($"The server speaks handshake protocol {protocol}; only protocol 10 (MySQL 4.1 and later, MariaDB) is supported.");
+            throw new WireProtocolException($"The server speaks handshake protocol {protocol}; only protocol 10 (MySQL 4.1 and later, MariaDB) is supported.");
         string version = reader.ReadNullTerminatedString();
         uint connectionId = reader.ReadUInt32();
         var scramble = new List<byte>(21);

@@ -14,7 +14,7 @@ internal sealed class NativePasswordPlugin : AuthenticationPlugin
     public static byte[] Scramble(string password, ReadOnlySpan<byte> scramble)
     {
         if (string.IsNullOrEmpty(password)) return [];
-        if (scramble.Length < 20) throw new MySqlProtocolException($"mysql_native_password needs a 20-byte scramble; the server sent {scramble.Length} bytes.");
+        if (scramble.Length < 20) throw new WireProtocolException($"mysql_native_password needs a 20-byte scramble; the server sent {scramble.Length} bytes.");
         var passwordBytes = Encoding.UTF8.GetBytes(password);
         Span<byte> stage1 = stackalloc byte[20];
         Span<byte> input = stackalloc byte[40];

@@ -29,7 +29,7 @@ internal readonly struct OkPacket
     public static OkPacket Parse(ReadOnlySpan<byte> payload)
     {
         var reader = new PacketReader(payload);
-        if (reader.ReadByte() is not (0x00 or 0xFE)) throw new MySqlProtocolException("Expected an OK packet.");
+        if (reader.ReadByte() is not (0x00 or 0xFE)) throw new WireProtocolException("Expected an OK packet.");
         ulong affected = reader.ReadLengthEncodedInteger();
         ulong insertId = reader.ReadLengthEncodedInteger();
         ushort status = reader.ReadUInt16();

@@ -6,7 +6,7 @@ namespace Relay.Sources.MySql.Binlog.Protocol;
 
 /// <summary>
 /// Reads the fields of one packet payload: little-endian integers, length-encoded integers and strings,
-/// NUL-terminated strings. Reading past the end throws <see cref="MySqlProtocolException"/>, never an index error.
+/// NUL-terminated strings. Reading past the end throws <see cref="WireProtocolException"/>, never an index error.
 /// </summary>
 internal ref struct PacketReader
 {
@@ -140,5 +140,5 @@ internal ref struct PacketReader
     private static void ThrowTooShort(int count, int offset, int length) =>
         throw Malformed($"{count} bytes needed at offset {offset} of a {length}-byte packet");
 
-    private static MySqlProtocolException Malformed(string what) => new($"Malformed packet from the server: {what}.");
+    private static WireProtocolException Malformed(string what) => new($"Malformed packet from the server: {what}.");
 }

@@ -54,13 +54,13 @@ internal sealed class PacketStream : IAsyncDisposable
     public void UpgradeStream(Stream secured)
     {
         if (BufferedBytes != 0)
-            throw new MySqlProtocolException("The server sent data before the TLS handshake; refusing to mix plaintext into the TLS session.");
+            throw new WireProtocolException("The server sent data before the TLS handshake; refusing to mix plaintext into the TLS session.");
         _stream = secured;
     }
 
     public ValueTask<ReadOnlyMemory<byte>> ReadPacketAsync(CancellationToken cancellationToken)
     {
-        if (_broken) throw new MySqlProtocolException("The connection broke on an earlier read or write; open a new one.");
+        if (_broken) throw new WireProtocolException("The connection broke on an earlier read or write; open a new one.");
         ReleaseJoined();
         int available = _end - _start;
         if (available >= 4)
@@ -126,7 +126,7 @@ internal sealed class PacketStream : IAsyncDisposable
 
     public async ValueTask WritePacketAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        if (_broken) throw new MySqlProtocolException("The connection broke on an earlier read or write; open a new one.");
+        if (_broken) throw new WireProtocolException("The connection broke on an earlier read or write; open a new one.");
         int packets = payload.Length / MaxPayloadLength + 1;
         int total = payload.Length + packets * 4;
         var frame = ArrayPool<byte>.Shared.Rent(total);
@@ -176,7 +176,7 @@ internal sealed class PacketStream : IAsyncDisposable
     {
         // An ERR packet is worth reading even out of order: it says why the server gave up.
         if (sequence != _sequence && !(payload.Length > 0 && payload[0] == 0xFF))
-            throw new MySqlProtocolException($"Packet out of order: expected sequence id {_sequence}, the server sent {sequence}.");
+            throw new WireProtocolException($"Packet out of order: expected sequence id {_sequence}, the server sent {sequence}.");
         _sequence = (byte)(sequence + 1);
     }
 
@@ -268,7 +268,7 @@ internal sealed class PacketStream : IAsyncDisposable
     private TimeoutException TimedOut() => new(string.Create(CultureInfo.InvariantCulture,
         $"The server sent nothing for {IoTimeout.TotalSeconds:0.###} s.{(TimeoutHint is null ? "" : " " + TimeoutHint)}"));
 
-    private static MySqlProtocolException Closed() =>
+    private static WireProtocolException Closed() =>
         new("The server closed the connection (it was stopped, restarted or killed this session); reconnect.");
 
     private void EnsureJoinedCapacity(int count)

@@ -79,7 +79,7 @@ internal sealed class ServerConnection : IAsyncDisposable
         catch (SocketException e)
         {
             await DisposeQuietlyAsync(connection, socket);
-            throw new MySqlProtocolException($"Cannot connect to {settings.Endpoint}: {e.Message}. Check Server and Port and that the server accepts TCP connections.", e);
+            throw new WireProtocolException($"Cannot connect to {settings.Endpoint}: {e.Message}. Check Server and Port and that the server accepts TCP connections.", e);
         }
         catch
         {
@@ -129,7 +129,7 @@ internal sealed class ServerConnection : IAsyncDisposable
             : handshake.ServerVersion;
         ConnectionId = handshake.ConnectionId;
         if ((handshake.Capabilities & CapabilityFlags.Protocol41) == 0 || (handshake.Capabilities & CapabilityFlags.SecureConnection) == 0)
-            throw new MySqlProtocolException($"The server {_settings.Endpoint} ({ServerVersion}) predates the 4.1 protocol; it is not supported.");
+            throw new WireProtocolException($"The server {_settings.Endpoint} ({ServerVersion}) predates the 4.1 protocol; it is not supported.");
 
         var capabilities = ClientCapabilities & handshake.Capabilities;
         if (_settings.Database is not null) capabilities |= CapabilityFlags.ConnectWithDb & handshake.Capabilities;
@@ -166,7 +166,7 @@ internal sealed class ServerConnection : IAsyncDisposable
         {
             var packet = await _packets.ReadPacketAsync(cancellationToken);
             var payload = packet.Span;
-            if (payload.Length == 0) throw new MySqlProtocolException("The server sent an empty packet during authentication.");
+            if (payload.Length == 0) throw new WireProtocolException("The server sent an empty packet during authentication.");
             byte[]? reply;
             switch (payload[0])
             {
@@ -184,7 +184,7 @@ internal sealed class ServerConnection : IAsyncDisposable
                     reply = plugin.Continue(_settings.Password, AuthMoreData.Parse(payload).Data, context);
                     break;
                 default:
-                    throw new MySqlProtocolException($"Unexpected packet 0x{payload[0]:X2} during authentication with {plugin.Name}.");
+                    throw new WireProtocolException($"Unexpected packet 0x{payload[0]:X2} during authentication with {plugin.Name}.");
             }
             if (reply is null) continue;
             try
@@ -196,7 +196,7 @@ internal sealed class ServerConnection : IAsyncDisposable
                 CryptographicOperations.ZeroMemory(reply);
             }
         }
-        throw new MySqlProtocolException("The authentication exchange did not end after 16 rounds; giving up.");
+        throw new WireProtocolException("The authentication exchange did not end after 16 rounds; giving up.");
     }
 
     /// <summary>Sends SSLRequest and upgrades to TLS when SslMode and the server allow it; true if the session is now TLS.</summary>
@@ -309,7 +309,7 @@ internal sealed class ServerConnection : IAsyncDisposable
         var packet = await _packets.ReadPacketAsync(cancellationToken);
         var payload = packet.Span;
         if (ErrPacket.Is(payload)) throw ErrPacket.Parse(payload).ToException(what);
-        if (!OkPacket.Is(payload)) throw new MySqlProtocolException($"Expected OK after {what}, the server sent a 0x{(payload.Length == 0 ? 0 : payload[0]):X2} packet.");
+        if (!OkPacket.Is(payload)) throw new WireProtocolException($"Expected OK after {what}, the server sent a 0x{(payload.Length == 0 ? 0 : payload[0]):X2} packet.");
     }
 
     private Task SendQueryAsync(string sql, CancellationToken cancellationToken) =>
@@ -330,7 +330,7 @@ internal sealed class ServerConnection : IAsyncDisposable
             }
             else if (payload.Length > 0 && payload[0] == 0xFB)
             {
-                throw new MySqlProtocolException($"The server asked for a local file while running \"{sql}\"; refused.");
+                throw new WireProtocolException($"The server asked for a local file while running \"{sql}\"; refused.");
             }
             else
             {
@@ -359,7 +359,7 @@ internal sealed class ServerConnection : IAsyncDisposable
     {
         if ((Capabilities & CapabilityFlags.DeprecateEof) != 0) return;
         var packet = await _packets.ReadPacketAsync(cancellationToken);
-        if (!EofPacket.Is(packet.Span)) throw new MySqlProtocolException($"Expected EOF after the column definitions of \"{sql}\".");
+        if (!EofPacket.Is(packet.Span)) throw new WireProtocolException($"Expected EOF after the column definitions of \"{sql}\".");
     }
 
     private static string?[] ParseTextRow(ReadOnlySpan<byte> payload, int columns)

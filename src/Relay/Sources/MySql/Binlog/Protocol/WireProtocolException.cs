@@ -4,9 +4,9 @@ namespace Relay.Sources.MySql.Binlog.Protocol;
 /// The server sent something the protocol does not allow (a malformed or out-of-order packet, an unexpected
 /// packet kind) or closed the connection. The connection is unusable afterwards: reconnect.
 /// </summary>
-internal sealed class MySqlProtocolException : IOException
+internal sealed class WireProtocolException : IOException
 {
-    public MySqlProtocolException(string message) : base(message) { }
+    public WireProtocolException(string message) : base(message) { }
 
-    public MySqlProtocolException(string message, Exception inner) : base(message, inner) { }
+    public WireProtocolException(string message, Exception inner) : base(message, inner) { }
 }
