@@ -8,7 +8,7 @@ namespace Relay.Tests.Sources.MySql.Binlog.Protocol;
 /// A throwaway CA and a server certificate it signed (for 127.0.0.1 and localhost), written as PEM files that a
 /// mariadbd running as the mysql user can read. Deleted on dispose.
 /// </summary>
-internal sealed class TestCertificates : IDisposable
+public sealed class TestCertificates : IDisposable
 {
     private TestCertificates(string directory, X509Certificate2 ca, X509Certificate2 server)
     {
