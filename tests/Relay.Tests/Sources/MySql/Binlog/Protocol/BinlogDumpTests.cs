@@ -58,7 +58,13 @@ public class BinlogDumpTests(ITestOutputHelper output)
         Assert.Matches(@"^\d+-\d+-\d+$", gtid);
 
         var server = await SharedServerAsync();
-        await using var client = await BinlogClient.ConnectAsync(Options(server), CancellationToken.None);
+        var options = Options(server);
+        await using var client = await BinlogClient.ConnectAsync(new BinlogClientOptions
+        {
+            ConnectionString = options.ConnectionString,
+            ServerId = options.ServerId,
+            GtidStrictMode = true,
+        }, CancellationToken.None);
         await client.StartAsync(BinlogStartPosition.FromMariaDbGtid(gtid), CancellationToken.None);
         var events = await ReadUntilAsync(client, e => RawEvent.Contains(e, after), TimeSpan.FromSeconds(30));
 
@@ -67,6 +73,41 @@ public class BinlogDumpTests(ITestOutputHelper output)
         // A GTID start sends the GTID_LIST of the file first, then transactions after the given GTID.
         Assert.Contains(events, e => RawEvent.Type(e) == RawEvent.MariaDbGtidList);
         Assert.Contains(events, e => RawEvent.Type(e) == RawEvent.MariaDbGtid);
+    }
+
+    [Fact]
+    public async Task Annotate_rows_events_come_only_when_asked_for_and_the_replica_is_listed_with_its_report_host()
+    {
+        await using var db = await MySqlDatabase.CreateAsync();
+        await db.ExecuteAsync("CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(64))");
+        var server = await SharedServerAsync();
+        var (file, position) = await MasterStatusAsync(server);
+        uint serverId = RandomServerId();
+        await using var annotated = await BinlogClient.ConnectAsync(new BinlogClientOptions
+        {
+            ConnectionString = server,
+            ServerId = serverId,
+            SendAnnotateRows = true,
+            ReportHost = "relay-test-host",
+        }, CancellationToken.None);
+        await annotated.StartAsync(BinlogStartPosition.FromFile(file, position), CancellationToken.None);
+        await using var plain = await BinlogClient.ConnectAsync(Options(server), CancellationToken.None);
+        await plain.StartAsync(BinlogStartPosition.FromFile(file, position), CancellationToken.None);
+
+        var marker = "annotate-" + Guid.NewGuid().ToString("N");
+        await db.ExecuteAsync($"INSERT INTO t VALUES (1, '{marker}')");
+        var withAnnotations = await ReadUntilAsync(annotated, e => RawEvent.Type(e) == RawEvent.WriteRowsV1 && RawEvent.Contains(e, marker), TimeSpan.FromSeconds(30));
+        var statement = Assert.Single(withAnnotations, e => RawEvent.Type(e) == RawEvent.MariaDbAnnotateRows && RawEvent.Contains(e, marker));
+        Assert.True(RawEvent.Contains(statement, "INSERT INTO t VALUES"));
+        var without = await ReadUntilAsync(plain, e => RawEvent.Type(e) == RawEvent.WriteRowsV1 && RawEvent.Contains(e, marker), TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(without, e => RawEvent.Type(e) == RawEvent.MariaDbAnnotateRows);
+
+        await using var conn = new MySqlConnection(server);
+        await conn.OpenAsync();
+        await using var hosts = await new MySqlCommand("SHOW SLAVE HOSTS", conn).ExecuteReaderAsync();
+        var listed = new List<(long Id, string Host)>();
+        while (await hosts.ReadAsync()) listed.Add((Convert.ToInt64(hosts.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), hosts.GetString(1)));
+        Assert.Contains((serverId, "relay-test-host"), listed);
     }
 
     [Fact]

@@ -131,15 +131,19 @@ public class ConnectionTests
 
     [Theory]
     [InlineData("", "empty")]
-    [InlineData("User ID=relay;Password=p", "no Server")]
-    [InlineData("Server=127.0.0.1;Password=p", "no User ID")]
-    [InlineData("Server=a,b;User ID=relay;Password=p", "one server")]
-    [InlineData("Server=127.0.0.1;User ID=relay;Password=p;UseCompression=true", "UseCompression")]
-    [InlineData("Server=127.0.0.1;User ID=relay;Password=p;NoSuchKey=1", "nosuchkey")]
-    public void Bad_connection_strings_are_rejected_with_the_fix(string cs, string expected)
+    [InlineData("User ID=relay;Password=Pw-Secret-9", "no Server")]
+    [InlineData("Server=127.0.0.1;Password=Pw-Secret-9", "no User ID")]
+    [InlineData("Server=a,b;User ID=relay;Password=Pw-Secret-9", "one server")]
+    [InlineData("Server=127.0.0.1;User ID=relay;Password=Pw-Secret-9;UseCompression=true", "UseCompression")]
+    [InlineData("Server=127.0.0.1;User ID=relay;Password=Pw-Secret-9;NoSuchKey=1", "nosuchkey")]
+    [InlineData("Server=127.0.0.1;User ID=relay;Password=Pw-Secret-9;Port=abc", "not valid")]
+    [InlineData("Server=127.0.0.1;User ID=relay;Password=Pw-Secret-9;SslMode=Sometimes", "not valid")]
+    [InlineData("Server=127.0.0.1;User ID=relay;Password=Pw-Secret-9;Protocol=Pipe", "Protocol=")]
+    public void Bad_connection_strings_are_rejected_with_the_fix_and_without_the_password(string cs, string expected)
     {
         var error = Assert.ThrowsAny<ArgumentException>(() => ConnectionSettings.Parse(cs));
         Assert.Contains(expected, error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Pw-Secret-9", error.ToString());
     }
 
     private static async Task Execute(string cs, string sql)

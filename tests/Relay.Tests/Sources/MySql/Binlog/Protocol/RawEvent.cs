@@ -13,6 +13,7 @@ internal static class RawEvent
     public const byte WriteRowsV1 = 23;
     public const byte Heartbeat = 27;
     public const byte MariaDbGtidList = 163;
+    public const byte MariaDbAnnotateRows = 160;
     public const byte MariaDbBinlogCheckpoint = 161;
     public const byte MariaDbGtid = 162;
 
