@@ -51,8 +51,6 @@ internal sealed class BinlogClient : IAsyncDisposable
 
     public bool IsTls => _connection.IsTls;
 
-    internal ServerConnection Connection => _connection;
-
     /// <summary>The current event: 19-byte v4 header, body and checksum (if any); valid until the next read.</summary>
     public ReadOnlyMemory<byte> Event { get; private set; }
 
@@ -90,6 +88,16 @@ internal sealed class BinlogClient : IAsyncDisposable
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The first row of a query on the replication session, before the dump (e.g. SELECT BINLOG_GTID_POS(file, pos));
+    /// NULL columns as null, null when no row.
+    /// </summary>
+    public Task<string?[]?> QueryRowAsync(string sql, CancellationToken cancellationToken)
+    {
+        if (_state != State.Connected) throw new InvalidOperationException("Queries run before StartAsync; the dumping session accepts no commands.");
+        return _connection.QueryRowAsync(sql, cancellationToken);
     }
 
     /// <summary>Registers as a replica and asks for the binlog from <paramref name="start"/>; then read events.</summary>

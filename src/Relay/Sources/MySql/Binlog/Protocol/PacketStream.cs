@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace Relay.Sources.MySql.Binlog.Protocol;
@@ -271,6 +272,7 @@ internal sealed class PacketStream : IAsyncDisposable
     private static WireProtocolException Closed() =>
         new("The server closed the connection (it was stopped, restarted or killed this session); reconnect.");
 
+    [MemberNotNull(nameof(_joined))]
     private void EnsureJoinedCapacity(int count)
     {
         if (_joined is not null && _joined.Length >= count) return;

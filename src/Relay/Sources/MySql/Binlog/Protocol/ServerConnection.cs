@@ -48,9 +48,8 @@ internal sealed class ServerConnection : IAsyncDisposable
     /// <summary>The plugin that finished the authentication (after any AuthSwitchRequest).</summary>
     public string AuthenticationPluginName { get; private set; } = "";
 
+    /// <summary>The capabilities both sides agreed on.</summary>
     public CapabilityFlags Capabilities { get; private set; }
-
-    public ConnectionSettings Settings => _settings;
 
     internal PacketStream Packets => _packets;
 

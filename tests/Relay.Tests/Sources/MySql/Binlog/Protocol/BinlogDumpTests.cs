@@ -20,6 +20,9 @@ public class BinlogDumpTests(ITestOutputHelper output)
         await using var client = await BinlogClient.ConnectAsync(Options(server), CancellationToken.None);
         Assert.Equal(ServerFlavor.MariaDb, client.Flavor);
         Assert.Equal("CRC32", client.ServerChecksum);
+        // The replication session answers queries until the dump starts.
+        var gtidAtStart = (await client.QueryRowAsync($"SELECT BINLOG_GTID_POS('{file}', {position})", CancellationToken.None))![0];
+        Assert.Matches(@"^(\d+-\d+-\d+(,|$))*$", gtidAtStart);
         await client.StartAsync(BinlogStartPosition.FromFile(file, position), CancellationToken.None);
 
         var marker = "dump-" + Guid.NewGuid().ToString("N");
@@ -38,6 +41,9 @@ public class BinlogDumpTests(ITestOutputHelper output)
 
         var tail = await ReadUntilAsync(client, _ => true, TimeSpan.FromSeconds(30));
         Assert.Equal(RawEvent.Xid, RawEvent.Type(tail[0]));
+        Assert.Equal(19 + 8 + 4, tail[0].Length); // header, xid, CRC32
+        Assert.All(events.Append(tail[0]), e => Assert.True(Crc32.EventChecksumMatches(e)));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => client.QueryRowAsync("SELECT 1", CancellationToken.None));
     }
 
     [Fact]
