@@ -22,6 +22,9 @@ internal sealed class BinlogClient : IAsyncDisposable
     /// <summary>MariaDB's ER_SLAVE_SAME_ID.</summary>
     private const int SlaveSameIdError = 4052;
 
+    /// <summary>ER_SPECIFIC_ACCESS_DENIED_ERROR: MySQL's answer to a missing privilege.</summary>
+    private const int SpecificAccessDenied = 1227;
+
     private readonly ServerConnection _connection;
     private readonly BinlogClientOptions _options;
     private State _state = State.Connected;
@@ -125,7 +128,16 @@ internal sealed class BinlogClient : IAsyncDisposable
 
         await _connection.SendCommandAsync(static (writer, options) =>
             ComRegisterSlave.Write(writer, options.ServerId, options.ReportHost, "", "", 0), _options, cancellationToken);
-        await _connection.ReadOkAsync($"registering as replica {_options.ServerId}", cancellationToken);
+        try
+        {
+            await _connection.ReadOkAsync($"registering as replica {_options.ServerId}", cancellationToken);
+        }
+        catch (MySqlServerException e) when (e.ErrorCode is MySqlServerException.AccessDenied or SpecificAccessDenied)
+        {
+            // MariaDB answers a missing privilege here with a bare "Access denied for user"; name the privilege.
+            throw new MySqlServerException(e.ErrorCode, e.SqlState, e.ServerMessage,
+                $"registering as replica {_options.ServerId}; the user needs the REPLICATION SLAVE privilege (GRANT REPLICATION SLAVE ON *.* TO ...)");
+        }
 
         ushort flags = _options.NonBlocking ? ComBinlogDump.NonBlock : (ushort)0;
         if (start.Kind == BinlogStartKind.MySqlGtidSet || (start.Kind == BinlogStartKind.File && start.Position > uint.MaxValue))

@@ -117,6 +117,35 @@ public class BinlogDumpTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_user_without_REPLICATION_SLAVE_is_refused_at_registration_with_the_privilege_named()
+    {
+        string user = "relay_norepl_" + Guid.NewGuid().ToString("N")[..8];
+        var admin = await TestServers.MySqlAsync();
+        await using (var conn = new MySqlConnection(admin))
+        {
+            await conn.OpenAsync();
+            await new MySqlCommand($"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw-{user}'", conn).ExecuteNonQueryAsync();
+        }
+        try
+        {
+            var cs = new MySqlConnectionStringBuilder(admin) { UserID = user, Password = "pw-" + user, Database = "" }.ConnectionString;
+            await using var client = await BinlogClient.ConnectAsync(Options(cs), CancellationToken.None);
+            var error = await Assert.ThrowsAsync<MySqlServerException>(() => client.StartAsync(BinlogStartPosition.FromFile("mysql-bin.000001", 4), CancellationToken.None));
+            output.WriteLine(error.Message);
+            // MariaDB says 1045 "Access denied for user" (MySQL 1227); the client names the missing privilege.
+            Assert.Equal(MySqlServerException.AccessDenied, error.ErrorCode);
+            Assert.Contains("registering as replica", error.Message);
+            Assert.Contains("needs the REPLICATION SLAVE privilege", error.Message);
+        }
+        finally
+        {
+            await using var conn = new MySqlConnection(admin);
+            await conn.OpenAsync();
+            await new MySqlCommand($"DROP USER IF EXISTS '{user}'@'%'", conn).ExecuteNonQueryAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_missing_binlog_file_is_error_1236_with_the_server_text()
     {
         var server = await SharedServerAsync();
