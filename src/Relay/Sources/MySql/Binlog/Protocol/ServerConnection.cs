@@ -142,8 +142,11 @@ internal sealed class ServerConnection : IAsyncDisposable
             AllowPublicKeyRetrieval = _settings.AllowPublicKeyRetrieval,
             ServerRsaPublicKeyFile = _settings.ServerRsaPublicKeyFile,
         };
-        // Answer the server's default plugin when it is one we know; otherwise native, and the server switches us.
-        var plugin = AuthenticationPlugin.Create(handshake.AuthPluginName) ?? new NativePasswordPlugin();
+        // Answer with the server's default plugin when it works on the handshake's 20-byte scramble; otherwise with
+        // native, and the server switches to the user's plugin (ed25519 always arrives that way, with a 32-byte nonce).
+        AuthenticationPlugin plugin = handshake.AuthPluginName == AuthenticationPlugin.CachingSha2Password
+            ? new CachingSha2PasswordPlugin()
+            : new NativePasswordPlugin();
         var response = plugin.CreateResponse(_settings.Password, handshake.AuthPluginData, context);
         try
         {
