@@ -248,6 +248,8 @@ internal sealed class BinlogEventDecoder : IDisposable
                 BinlogEventType.Heartbeat or BinlogEventType.HeartbeatV2))
             throw new BinlogFormatException("an event before any FORMAT_DESCRIPTION: the stream must start at a file's beginning or with the server's FORMAT_DESCRIPTION");
 
+        // An event belongs to the file it was read in, even a ROTATE that names the next one.
+        var fileName = FileName;
         BinlogEvent result = header.Type switch
         {
             BinlogEventType.FormatDescription => ReadFormatDescription(header, body.Span),
@@ -275,7 +277,7 @@ internal sealed class BinlogEventDecoder : IDisposable
                 "the binlog file is encrypted (encrypt_binlog=ON): read it through a replication connection, which decrypts it"),
             _ => _unknown,
         };
-        result.SetHeader(header, FileName, inPayload);
+        result.SetHeader(header, fileName, inPayload);
         return result;
     }
 
