@@ -29,8 +29,6 @@ internal sealed class BinlogEventDecoder : IDisposable
 {
     private const int QueryPostHeaderLength = 13;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-
     private readonly BinlogDecoderOptions _options;
     private readonly List<TableRequest> _requests = [];
     private readonly Dictionary<ulong, TableEntry> _tables = new();
@@ -262,7 +260,7 @@ internal sealed class BinlogEventDecoder : IDisposable
             BinlogEventType.DeleteRowsV1 or BinlogEventType.DeleteRowsV2 or BinlogEventType.MariaDbDeleteRowsCompressedV1 or
                 BinlogEventType.MariaDbDeleteRowsCompressed => ReadRows(header.Type, _deleteRows, body),
             BinlogEventType.Xid => ReadXid(body.Span),
-            BinlogEventType.Query or BinlogEventType.MariaDbQueryCompressed => ReadQuery(header.Type, body.Span),
+            BinlogEventType.Query or BinlogEventType.MariaDbQueryCompressed => ReadQuery(header.Type, body),
             BinlogEventType.Gtid or BinlogEventType.AnonymousGtid => ReadGtid(header.Type, body.Span),
             BinlogEventType.GtidTagged => ReadTaggedGtid(body.Span),
             BinlogEventType.PreviousGtids => ReadPreviousGtids(body.Span),
@@ -272,7 +270,7 @@ internal sealed class BinlogEventDecoder : IDisposable
             BinlogEventType.MariaDbGtid => ReadMariaDbGtid(header, body),
             BinlogEventType.MariaDbGtidList => ReadGtidList(body.Span),
             BinlogEventType.MariaDbBinlogCheckpoint => ReadCheckpoint(body.Span),
-            BinlogEventType.MariaDbAnnotateRows => ReadAnnotateRows(body.Span),
+            BinlogEventType.MariaDbAnnotateRows => ReadAnnotateRows(body),
             BinlogEventType.MariaDbStartEncryption => throw new BinlogFormatException(
                 "the binlog file is encrypted (encrypt_binlog=ON): read it through a replication connection, which decrypts it"),
             _ => _unknown,
@@ -428,9 +426,9 @@ internal sealed class BinlogEventDecoder : IDisposable
     /// QUERY: post-header thread id, execution time, schema length, error code, status-variables length; body the
     /// status variables, the schema and a NUL, then the statement (zlib-compressed in QUERY_COMPRESSED).
     /// </summary>
-    private QueryEvent ReadQuery(BinlogEventType type, ReadOnlySpan<byte> body)
+    private QueryEvent ReadQuery(BinlogEventType type, ReadOnlyMemory<byte> body)
     {
-        var reader = new BinlogReader(body);
+        var reader = new BinlogReader(body.Span);
         var postHeader = FormatDescription!.PostHeaderLength(type, QueryPostHeaderLength);
         if (postHeader < QueryPostHeaderLength) throw new BinlogFormatException($"a QUERY post-header of {postHeader} bytes");
         _query.ThreadId = reader.ReadUInt32("the thread id");
@@ -440,14 +438,13 @@ internal sealed class BinlogEventDecoder : IDisposable
         var statusLength = reader.ReadUInt16("the status variables length");
         reader.Skip(postHeader - QueryPostHeaderLength, "the rest of the post-header");
         var clientCollation = ClientCollation(reader.ReadBytes(statusLength, "the status variables"));
-        var schema = reader.ReadBytes(schemaLength, "the schema");
+        _query.Schema = Schema(reader.ReadBytes(schemaLength, "the schema"));
         reader.Skip(1, "the schema's NUL");
-        var statement = reader.ReadToEnd();
+        var statement = body[reader.Position..];
         _query.WasCompressed = type == BinlogEventType.MariaDbQueryCompressed;
         if (_query.WasCompressed)
-            statement = _inflated.AsSpan(0, MariaDbCompression.Inflate(statement, ref _inflated, _options.MaxDecompressedSize));
-        _query.Schema = Schema(schema);
-        _query.Statement = Statement(statement, clientCollation);
+            statement = _inflated.AsMemory(0, MariaDbCompression.Inflate(statement.Span, ref _inflated, _options.MaxDecompressedSize));
+        _query.SetStatement(statement, clientCollation);
         return _query;
     }
 
@@ -483,18 +480,6 @@ internal sealed class BinlogEventDecoder : IDisposable
         _lastSchema = Utf8(utf8, "the schema name");
         _lastSchemaUtf8 = utf8.ToArray();
         return _lastSchema;
-    }
-
-    private static string Statement(ReadOnlySpan<byte> bytes, int clientCollation)
-    {
-        // The transaction control statements come with every transaction: no allocation for them.
-        if (bytes.SequenceEqual("BEGIN"u8)) return QueryEvent.Begin;
-        if (bytes.SequenceEqual("COMMIT"u8)) return QueryEvent.Commit;
-        if (bytes.SequenceEqual("ROLLBACK"u8)) return QueryEvent.Rollback;
-        var charset = MySqlCollations.Charset(clientCollation);
-        return charset is MySqlCharset.Unknown or MySqlCharset.Binary
-            ? Utf8(bytes, "the statement")
-            : MySqlText.Decode(charset, bytes, $"character_set_client {MySqlCollations.CharsetName(clientCollation)}");
     }
 
     /// <summary>
@@ -786,23 +771,13 @@ internal sealed class BinlogEventDecoder : IDisposable
         return new BinlogCheckpointEvent { CheckpointFileName = Utf8(reader.ReadBytes((int)Math.Min(length, int.MaxValue), "the file name"), "the file name") };
     }
 
-    private AnnotateRowsEvent ReadAnnotateRows(ReadOnlySpan<byte> body)
+    private AnnotateRowsEvent ReadAnnotateRows(ReadOnlyMemory<byte> body)
     {
-        _annotateRows.Statement = Utf8(body, "the statement");
+        _annotateRows.Set(body);
         return _annotateRows;
     }
 
-    private static string Utf8(ReadOnlySpan<byte> bytes, string what)
-    {
-        try
-        {
-            return StrictUtf8.GetString(bytes);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new BinlogFormatException($"{what} is not valid UTF-8", e);
-        }
-    }
+    private static string Utf8(ReadOnlySpan<byte> bytes, string what) => BinlogText.Utf8(bytes, what);
 
     private sealed record TableRequest(string Schema, string Table, TableColumns? Columns);
 

@@ -30,6 +30,9 @@ internal readonly struct ColumnLayout
 
     public MySqlCharset Charset { get; init; }
 
+    /// <summary>The collation id the charset came from, to name it in errors.</summary>
+    public int Collation { get; init; }
+
     /// <summary>ENUM or SET labels when the metadata (or the caller) gave them.</summary>
     public string[]? Labels { get; init; }
 }

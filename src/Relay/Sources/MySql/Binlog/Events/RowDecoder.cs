@@ -163,7 +163,7 @@ internal sealed class RowDecoder
 
     private static object Text(in ColumnLayout column, ReadOnlySpan<byte> bytes) => column.Charset == MySqlCharset.Binary
         ? bytes.ToArray()
-        : MySqlText.Decode(column.Charset, bytes, column.Charset.ToString());
+        : MySqlText.Decode(column.Charset, bytes, MySqlCollations.CharsetName(column.Collation) ?? $"collation {column.Collation}");
 
     private static int CheckedLength(ulong length, int remaining, string what) => length <= (ulong)remaining
         ? (int)length

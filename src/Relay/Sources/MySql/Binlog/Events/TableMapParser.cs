@@ -364,9 +364,9 @@ internal static class TableMapParser
                 MySqlColumnType.Time2 => new ColumnLayout(ColumnKind.Time2, Fsp(meta, i)),
                 MySqlColumnType.DateTime2 => new ColumnLayout(ColumnKind.DateTime2, Fsp(meta, i)),
                 MySqlColumnType.Timestamp2 => new ColumnLayout(ColumnKind.Timestamp2, Fsp(meta, i)),
-                MySqlColumnType.VarChar => new ColumnLayout(ColumnKind.VarString, meta > 255 ? 2 : 1, meta) { Charset = charset },
+                MySqlColumnType.VarChar => new ColumnLayout(ColumnKind.VarString, meta > 255 ? 2 : 1, meta) { Charset = charset, Collation = columns.Collations[i] },
                 MySqlColumnType.Blob => meta is >= 1 and <= 4
-                    ? new ColumnLayout(ColumnKind.Blob, meta) { Charset = charset }
+                    ? new ColumnLayout(ColumnKind.Blob, meta) { Charset = charset, Collation = columns.Collations[i] }
                     : throw Bad(i, $"BLOB with a {meta}-byte length"),
                 MySqlColumnType.Json => meta is >= 1 and <= 4 ? new ColumnLayout(ColumnKind.Json, meta) : throw Bad(i, $"JSON with a {meta}-byte length"),
                 MySqlColumnType.Geometry => meta is >= 1 and <= 4 ? new ColumnLayout(ColumnKind.Geometry, meta) : throw Bad(i, $"GEOMETRY with a {meta}-byte length"),
@@ -400,7 +400,7 @@ internal static class TableMapParser
             {
                 MySqlColumnType.Enum => length is 1 or 2 ? new ColumnLayout(ColumnKind.Enum, length) { Labels = cols.EnumValues[i] } : throw Bad(i, $"ENUM of {length} bytes"),
                 MySqlColumnType.Set => length is >= 1 and <= 8 ? new ColumnLayout(ColumnKind.Set, length) { Labels = cols.SetValues[i] } : throw Bad(i, $"SET of {length} bytes"),
-                MySqlColumnType.String or MySqlColumnType.VarString => new ColumnLayout(ColumnKind.FixedString, length > 255 ? 2 : 1, length) { Charset = charset },
+                MySqlColumnType.String or MySqlColumnType.VarString => new ColumnLayout(ColumnKind.FixedString, length > 255 ? 2 : 1, length) { Charset = charset, Collation = cols.Collations[i] },
                 _ => throw Bad(i, $"a string column of real type {(byte)realType}"),
             };
         }
