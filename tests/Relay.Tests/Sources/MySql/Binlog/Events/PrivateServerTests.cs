@@ -165,6 +165,40 @@ public sealed class PrivateServerTests
         await AssertRowsAsync(server.AdminConnectionString, decoded);
     }
 
+    [Fact]
+    public async Task The_pre_5_6_temporal_formats_decode_as_the_server_reads_them()
+    {
+        // mysql56_temporal_format=OFF makes new TIME, DATETIME and TIMESTAMP columns use the old formats (types 11, 12, 7).
+        ServerColumn[] columns =
+        [
+            new("id", "INT NOT NULL PRIMARY KEY", ServerKind.Cast), new("tm", "TIME", ServerKind.Temporal),
+            new("dtm", "DATETIME", ServerKind.Temporal), new("ts", "TIMESTAMP NULL", ServerKind.Timestamp),
+        ];
+        await using var server = await MariaDbInstance.StartAsync("--mysql56-temporal-format=OFF");
+        await server.ExecuteAsync($"CREATE DATABASE d; CREATE TABLE d.old ({string.Join(", ", columns.Select(c => $"`{c.Name}` {c.Definition}"))})");
+        var capture = await BinlogCapture.StartAsync(server.AdminConnectionString, server.BinlogDirectory);
+        await server.ExecuteAsync("""
+            SET sql_mode = ''; SET time_zone = '+00:00';
+            INSERT INTO d.old VALUES (1, '12:34:56', '2024-02-29 13:14:15', '2024-02-29 13:14:15');
+            INSERT INTO d.old VALUES (2, '-838:59:59', '0000-00-00 00:00:00', '0000-00-00 00:00:00');
+            INSERT INTO d.old VALUES (3, '838:59:59', '9999-12-31 23:59:59', '2038-01-19 03:14:07');
+            INSERT INTO d.old VALUES (4, '-00:00:01', '1000-01-01 00:00:00', '1970-01-01 00:00:01')
+            """);
+        var events = await capture.ReadAsync(server.AdminConnectionString);
+
+        using var decoder = new BinlogEventDecoder();
+        decoder.AddTable("d", "old");
+        var decoded = DecodedRows.Decode(decoder, events);
+
+        Assert.Equal([MySqlColumnType.Long, MySqlColumnType.Time, MySqlColumnType.DateTime, MySqlColumnType.Timestamp], decoded.Tables.Single().ColumnTypes);
+        Assert.Equal(4, decoded.Rows.Count);
+        foreach (var row in decoded.Rows)
+        {
+            var expected = await ServerValues.ReadAsync(server.AdminConnectionString, "d.old", columns, "id", int.Parse((string)row[0]!, System.Globalization.CultureInfo.InvariantCulture));
+            ServerValues.AssertRow(columns, expected, row);
+        }
+    }
+
     /// <summary>What a source would learn from information_schema when the binlog does not say it.</summary>
     private static async Task<TableColumns> ColumnsFromInformationSchemaAsync(string cs, string table)
     {
