@@ -19,7 +19,9 @@ SQL
 echo "Building Relay..."
 dotnet build src/Relay -c Release -v quiet -nologo >/dev/null
 log=$(mktemp)
-dotnet src/Relay/bin/Release/net10.0/Relay.dll >"$log" 2>&1 &
+# /healthz, /readyz and /metrics on this port (8080 is the default; the demo keeps clear of it).
+port=${RELAY_DEMO_HTTP_PORT:-18080}
+Relay__Http__Port=$port dotnet src/Relay/bin/Release/net10.0/Relay.dll >"$log" 2>&1 &
 relay=$!
 trap 'kill -TERM $relay 2>/dev/null || true' EXIT
 streams="outbox.event.order outbox.event.invoice"
@@ -37,8 +39,12 @@ done
 echo "Inserting sample events into public.outbox..."
 psql -q -h 127.0.0.1 -U relay -d relay -f scripts/demo.sql
 sleep 2
+readiness=$(curl -s "http://127.0.0.1:$port/readyz" || echo "(no answer)")
+published=$(curl -s "http://127.0.0.1:$port/metrics" | grep '^relay_messages_published_total' || true)
 kill -TERM $relay; wait $relay || true; trap - EXIT
 echo; echo "--- Relay's log ---"; cat "$log"
+echo; echo "--- GET /readyz (while it ran) ---"; echo "$readiness"
+echo; echo "--- relay_messages_published_total from GET /metrics ---"; echo "${published:-(none yet)}"
 echo; echo "--- Messages Relay published (Redis streams; fields key, value and h.<header>) ---"
 for stream in $streams; do
   from=${last[$stream]:+"(${last[$stream]}"}
