@@ -16,6 +16,15 @@ CREATE TABLE IF NOT EXISTS public.outbox (
   type text NOT NULL, payload jsonb, traceparent text, seq bigint GENERATED ALWAYS AS IDENTITY);
 SQL
 
+# The demo's replication slot stays behind while the demo is not running, and everything else this server
+# does meanwhile (a test run writes gigabytes of WAL) piles up behind it: the relay would spend minutes
+# decoding that before it reaches this run's rows. The demo's earlier rows were published when it ran, so an
+# idle slot far behind is dropped and the relay creates a fresh one (a deployment keeps its relay running
+# instead, and watches relay_source_retained_size_bytes).
+psql -q -h 127.0.0.1 -U relay -d relay -v ON_ERROR_STOP=1 -Atc \
+  "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+   WHERE slot_name = 'relay_demo' AND NOT active AND pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) > 64 * 1024 * 1024" >/dev/null
+
 echo "Building Relay..."
 dotnet build src/Relay -c Release -v quiet -nologo >/dev/null
 log=$(mktemp)
