@@ -11,4 +11,8 @@ public readonly record struct SourcePosition(string Value)
 }
 
 /// <summary>A run of rows in commit order and the source position just after the last of them.</summary>
-public sealed record SourceBatch(IReadOnlyList<OutboxRow> Rows, SourcePosition Position);
+public sealed record SourceBatch(IReadOnlyList<OutboxRow> Rows, SourcePosition Position)
+{
+    /// <summary>When the source transaction of the last row committed, as the database recorded it; null when the source cannot tell.</summary>
+    public DateTimeOffset? CommitTime { get; init; }
+}

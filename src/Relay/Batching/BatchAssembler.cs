@@ -13,7 +13,7 @@ public sealed class BatchAssembler(ChannelReader<SourceBatch> reader, int maxRow
     private SourceBatch? _held;
 
     /// <summary>The next publish batch, or null when the source has ended.</summary>
-    public async ValueTask<(List<OutboxRow> Rows, SourcePosition Position)?> NextAsync(CancellationToken cancellationToken)
+    public async ValueTask<(List<OutboxRow> Rows, SourcePosition Position, DateTimeOffset? CommitTime)?> NextAsync(CancellationToken cancellationToken)
     {
         var first = _held;
         _held = null;
@@ -26,6 +26,7 @@ public sealed class BatchAssembler(ChannelReader<SourceBatch> reader, int maxRow
         var rows = new List<OutboxRow>(Math.Max(first.Rows.Count, 16));
         rows.AddRange(first.Rows);
         var position = first.Position;
+        var commitTime = first.CommitTime;
         while (rows.Count < maxRows && reader.TryRead(out var next))
         {
             if (rows.Count + next.Rows.Count > maxRows)
@@ -35,7 +36,8 @@ public sealed class BatchAssembler(ChannelReader<SourceBatch> reader, int maxRow
             }
             rows.AddRange(next.Rows);
             position = next.Position;
+            commitTime = next.CommitTime ?? commitTime;
         }
-        return (rows, position);
+        return (rows, position, commitTime);
     }
 }

@@ -112,7 +112,7 @@ public sealed class SourcePipeline(
     private async Task PublishAsync(IOutboxSource source, IOutboxSink sink, BatchAssembler batches, CancellationToken cancellationToken)
     {
         var tag = new KeyValuePair<string, object?>("source", sourceName);
-        while (await batches.NextAsync(cancellationToken) is var (rows, position))
+        while (await batches.NextAsync(cancellationToken) is var (rows, position, _))
         {
             var started = Stopwatch.GetTimestamp();
             using var activity = RelayTelemetry.ActivitySource.StartActivity("relay.publish_batch");

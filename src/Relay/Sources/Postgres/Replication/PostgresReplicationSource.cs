@@ -85,6 +85,7 @@ public sealed class PostgresReplicationSource : IOutboxSource
         var maxRows = _options.MaxBatchRows;
         List<OutboxRow>? rows = null;
         var commitLsn = default(NpgsqlLogSequenceNumber);
+        var commitTime = default(DateTimeOffset);
         long rowsSeen = 0, skipRows = 0;
 
         while (await NextAsync(messages))
@@ -94,6 +95,7 @@ public sealed class PostgresReplicationSource : IOutboxSource
             case BeginMessage begin:
                 _progress.BeginTransaction();
                 commitLsn = begin.TransactionFinalLsn;
+                commitTime = new DateTimeOffset(begin.TransactionCommitTimestamp, TimeSpan.Zero);
                 rowsSeen = 0;
                 skipRows = RowsToSkip(committed, commitLsn);
                 rows = null;
@@ -111,7 +113,7 @@ public sealed class PostgresReplicationSource : IOutboxSource
                     // Only now is it certain that the chunk is not the transaction's last, which must carry the complete position.
                     var partial = new WalPosition(commitLsn, default, rowsSeen - 1, Complete: false);
                     _progress.Emitted(partial);
-                    yield return new SourceBatch(rows, partial.ToSourcePosition());
+                    yield return new SourceBatch(rows, partial.ToSourcePosition()) { CommitTime = commitTime };
                     rows = null;
                 }
                 (rows ??= new List<OutboxRow>(Math.Min(maxRows, 64))).Add(row);
@@ -124,7 +126,7 @@ public sealed class PostgresReplicationSource : IOutboxSource
                 _progress.EndTransaction(emitted);
                 if (emitted is { } complete)
                 {
-                    var batch = new SourceBatch(rows!, complete.ToSourcePosition());
+                    var batch = new SourceBatch(rows!, complete.ToSourcePosition()) { CommitTime = commitTime };
                     rows = null;
                     yield return batch;
                 }
