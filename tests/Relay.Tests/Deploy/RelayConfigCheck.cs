@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Relay.Hosting;
+using Relay.Sinks.Kafka;
+using Relay.Sinks.Redis;
+using Relay.Sources.Postgres.Polling;
+using Relay.Sources.Postgres.Replication;
+
+namespace Relay.Tests.Deploy;
+
+/// <summary>
+/// Checks a configuration file the chart wrote the way Relay does at start-up: its own validation
+/// (the RelayOptions validator, i.e. RelayPlan.Build over every source and sink) must pass, and every
+/// key must be one Relay reads. Relay ignores a key it does not know (a misspelt "Slott" would
+/// silently run with the default slot), so the keys are recorded as Relay's validation reads them:
+/// a key under Relay:Sources or Relay:Sinks that nothing read is unknown.
+/// </summary>
+internal static class RelayConfigCheck
+{
+    /// <summary>Keys outside Sources and Sinks that the host reads (Program.cs).</summary>
+    private static readonly string[] HostKeys =
+    [
+        "Relay:Http:Port", "Relay:Http:Enabled", "Relay:ShutdownTimeout", "Relay:Telemetry:Console",
+    ];
+
+    public sealed record Result(IReadOnlyList<string> Errors, IReadOnlyList<string> UnknownKeys);
+
+    public static Result Check(string json)
+    {
+        var data = new ConfigurationBuilder()
+            .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)))
+            .Build()
+            .AsEnumerable()
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
+        var source = new RecordingSource(data);
+        var configuration = new ConfigurationBuilder().Add(source).Build();
+
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging();
+        // The kinds Program.cs registers.
+        services.AddRelay()
+            .AddSource<PostgresReplicationSourceFactory>()
+            .AddSource<PostgresPollingSourceFactory>()
+            .AddSink<KafkaSinkFactory>()
+            .AddSink<RedisSinkFactory>();
+        using var provider = services.BuildServiceProvider();
+
+        var errors = new List<string>();
+        try { _ = provider.GetRequiredService<IOptions<RelayOptions>>().Value; }
+        catch (OptionsValidationException e) { errors.AddRange(e.Failures); }
+
+        var read = new HashSet<string>(source.Provider!.Read, StringComparer.OrdinalIgnoreCase);
+        var unknown = new List<string>();
+        foreach (var (key, value) in data)
+        {
+            if (value is null or "") continue; // a section (or an empty object), not a setting
+            if (key.StartsWith("Logging:", StringComparison.OrdinalIgnoreCase)) continue; // the logging framework's own
+            var known = key.StartsWith("Relay:Sources:", StringComparison.OrdinalIgnoreCase) ||
+                        key.StartsWith("Relay:Sinks:", StringComparison.OrdinalIgnoreCase)
+                ? read.Contains(key)
+                : HostKeys.Contains(key, StringComparer.OrdinalIgnoreCase);
+            if (!known) unknown.Add(key);
+        }
+        return new Result(errors, unknown);
+    }
+
+    private sealed class RecordingSource(IDictionary<string, string?> data) : IConfigurationSource
+    {
+        public RecordingProvider? Provider { get; private set; }
+        public IConfigurationProvider Build(IConfigurationBuilder builder) => Provider = new RecordingProvider(data);
+    }
+
+    private sealed class RecordingProvider(IDictionary<string, string?> data) : ConfigurationProvider
+    {
+        public ConcurrentBag<string> Read { get; } = new();
+
+        public override void Load() => Data = new Dictionary<string, string?>(data, StringComparer.OrdinalIgnoreCase);
+
+        public override bool TryGet(string key, out string? value)
+        {
+            Read.Add(key);
+            return base.TryGet(key, out value);
+        }
+    }
+}
