@@ -19,19 +19,7 @@ triplet=x86_64-linux-gnu
 log() { echo "build-oci-image: $*" >&2; }
 
 # Tools and the files the image takes from this machine.
-missing=()
-command -v umoci >/dev/null || missing+=(umoci)
-command -v runc >/dev/null || missing+=(runc)
-[ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
-[ -d /usr/share/zoneinfo/Etc ] || missing+=(tzdata)
-[ -e /usr/lib/$triplet/libssl.so.3 ] || missing+=(libssl3)
-[ -e /usr/lib/$triplet/libz.so.1 ] || missing+=(zlib1g)
-[ -e /usr/lib/$triplet/libgssapi_krb5.so.2 ] || missing+=(libgssapi-krb5-2)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]} from Debian's packages"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-fi
+"$root/scripts/install-image-tools.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -11,7 +11,14 @@ internal static class Helm
     public static string ValuesDir => Repo.Path("tests", "Relay.Tests", "Deploy", "values");
 
     private static readonly Lazy<Task<string>> Binary = new(InstallAsync);
-    private static readonly string Home = Directory.CreateTempSubdirectory("relay-helm-home-").FullName;
+    private static readonly string Home = TempDirectory("relay-helm-home-");
+
+    private static string TempDirectory(string prefix)
+    {
+        var dir = Directory.CreateTempSubdirectory(prefix).FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } };
+        return dir;
+    }
 
     private static async Task<string> InstallAsync()
     {
@@ -63,7 +70,7 @@ internal static class Helm
     /// <summary>A copy of the sidecar example with its relay dependency resolved (helm dependency update, from file://).</summary>
     public static async Task<string> SidecarExampleAsync()
     {
-        var dir = Directory.CreateTempSubdirectory("relay-sidecar-").FullName;
+        var dir = TempDirectory("relay-sidecar-");
         var example = Path.Combine(dir, "examples", "shop-with-relay");
         CopyDirectory(SidecarExampleDir, example, skip: "charts");
         CopyDirectory(ChartDir, Path.Combine(dir, "relay"), skip: null); // file://../../relay from the copy

@@ -415,7 +415,9 @@ public sealed class HelmChartTests
 
     private static string WriteTemp(string yaml)
     {
-        var file = Path.Combine(Directory.CreateTempSubdirectory("relay-values-").FullName, "values.yaml");
+        var dir = Directory.CreateTempSubdirectory("relay-values-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } };
+        var file = Path.Combine(dir, "values.yaml");
         File.WriteAllText(file, yaml);
         return file;
     }
