@@ -2,11 +2,8 @@ using Microsoft.Extensions.Configuration;
 
 namespace Relay;
 
-/// <summary>
-/// One configured source: its name, its configuration section, the outbox mapping and the most rows
-/// one sink transaction carries (MaxBatchRows, already validated by the host).
-/// </summary>
-public sealed record SourceContext(string Name, IConfigurationSection Section, OutboxTableOptions Outbox, int MaxBatchRows, IServiceProvider Services);
+/// <summary>One configured source: its name, its configuration section and the host's services.</summary>
+public sealed record SourceContext(string Name, IConfigurationSection Section, IServiceProvider Services);
 
 /// <summary>One configured sink: its name and its configuration section.</summary>
 public sealed record SinkContext(string Name, IConfigurationSection Section, IServiceProvider Services);

@@ -6,19 +6,11 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Relay.Hosting;
-using Relay.Sinks.Kafka;
-using Relay.Sinks.Redis;
-using Relay.Sources.Postgres.Polling;
-using Relay.Sources.Postgres.Replication;
 using Relay.Telemetry;
 
 var builder = Host.CreateApplicationBuilder(args);
 
-builder.Services.AddRelay()
-    .AddSource<PostgresReplicationSourceFactory>()
-    .AddSource<PostgresPollingSourceFactory>()
-    .AddSink<KafkaSinkFactory>()
-    .AddSink<RedisSinkFactory>();
+builder.Services.AddRelay().AddBuiltInKinds();
 
 var otel = builder.Services.AddOpenTelemetry()
     .ConfigureResource(r => r.AddService("relay"))

@@ -1,16 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
-using Relay.Routing;
+using Relay.Hosting.Options;
 
 namespace Relay.Hosting;
-
-/// <summary>One source to run: its configuration, its kind's factory and the sink it publishes to.</summary>
-public sealed record PlannedSource(
-    SourceContext Source,
-    SourceOptions Options,
-    IOutboxSourceFactory SourceFactory,
-    SinkContext Sink,
-    IOutboxSinkFactory SinkFactory);
 
 /// <summary>
 /// Reads the Relay section into the list of pipelines to run, collecting every configuration error
@@ -34,11 +26,10 @@ public static class RelayPlan
         var sinks = new Dictionary<string, (SinkContext, IOutboxSinkFactory)>(StringComparer.OrdinalIgnoreCase);
         foreach (var section in sinksSection.GetChildren())
         {
-            var options = Bind<SinkOptions>(section, errors);
-            if (options is null) continue;
-            if (string.IsNullOrWhiteSpace(options.Kind) || !sinkKinds.TryGetValue(options.Kind, out var factory))
+            var kind = section["Kind"];
+            if (string.IsNullOrWhiteSpace(kind) || !sinkKinds.TryGetValue(kind, out var factory))
             {
-                errors.Add($"{ConfigKeys.Describe(section, "Kind")} is '{options.Kind}'. Set it to one of: {string.Join(", ", sinkKinds.Keys)}.");
+                errors.Add($"{ConfigKeys.Describe(section, "Kind")} is '{kind}'. Set it to one of: {string.Join(", ", sinkKinds.Keys)}.");
                 continue;
             }
             var context = new SinkContext(section.Key, section, services);
@@ -49,17 +40,16 @@ public static class RelayPlan
         var planned = new List<PlannedSource>();
         foreach (var section in sourcesSection.GetChildren())
         {
-            var options = Bind<SourceOptions>(section, errors);
-            if (options is null || !options.Enabled) continue;
+            // The keys every source has, read leniently: the kind's validation reports their problems with the rest.
+            var options = new SourceOptions();
+            OptionsBinder.Bind(section, options, "a source");
+            if (!options.Enabled) continue;
             if (string.IsNullOrWhiteSpace(options.Kind) || !sourceKinds.TryGetValue(options.Kind, out var factory))
             {
                 errors.Add($"{ConfigKeys.Describe(section, "Kind")} is '{options.Kind}'. Set it to one of: {string.Join(", ", sourceKinds.Keys)}.");
                 continue;
             }
-            if (options.MaxBatchRows is < 1 or > 100_000)
-                errors.Add($"{ConfigKeys.Describe(section, "MaxBatchRows")} is {options.MaxBatchRows}. Set it between 1 and 100000 (default 1000).");
-            errors.AddRange(OutboxRouter.Validate(options.Outbox, section.Path));
-            var context = new SourceContext(section.Key, section, options.Outbox, options.MaxBatchRows, services);
+            var context = new SourceContext(section.Key, section, services);
             errors.AddRange(factory.Validate(context));
 
             if (string.IsNullOrWhiteSpace(options.Sink) && sinks.Count == 1) options.Sink = sinks.Keys.Single();
@@ -76,19 +66,6 @@ public static class RelayPlan
         if (!sourcesSection.GetChildren().Any())
             errors.Add($"{sourcesSection.Path} is empty. Add a source, e.g. {sourcesSection.Path}:orders:Kind=PostgresReplication with its ConnectionString (see README.md).");
         return planned;
-    }
-
-    private static T? Bind<T>(IConfigurationSection section, List<string> errors) where T : class, new()
-    {
-        try
-        {
-            return section.Get<T>(o => o.ErrorOnUnknownConfiguration = false) ?? new T();
-        }
-        catch (InvalidOperationException e)
-        {
-            errors.Add($"{section.Path}: {e.Message}");
-            return null;
-        }
     }
 }
 

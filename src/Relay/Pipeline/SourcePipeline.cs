@@ -98,7 +98,8 @@ public sealed class SourcePipeline(
         {
             await foreach (var batch in source.ReadAsync(committed, cancellationToken).WithCancellation(cancellationToken))
             {
-                if (batch.Rows.Count > 0) await writer.WriteAsync(batch, cancellationToken);
+                // A batch without rows still moves the committed position (a quiet outbox on a busy log).
+                await writer.WriteAsync(batch, cancellationToken);
             }
             writer.TryComplete();
         }

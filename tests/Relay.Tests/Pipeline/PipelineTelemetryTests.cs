@@ -43,7 +43,7 @@ public class PipelineTelemetryTests
         var context = PollingHarness.Context(db.ConnectionString, new Dictionary<string, string?>());
         using var telemetry = new RelayTelemetry(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
         var pipeline = new SourcePipeline(source, () => new PostgresPollingSourceFactory().Create(context), () => new RecordingSink(store),
-            new OutboxRouter(context.Outbox, source), maxBatchRows: 100, telemetry, NullLogger.Instance);
+            new OutboxRouter(RelayServices.Options<PostgresPollingOptions>(context).Outbox, source), maxBatchRows: 100, telemetry, NullLogger.Instance);
 
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var running = pipeline.RunAsync(stop.Token);

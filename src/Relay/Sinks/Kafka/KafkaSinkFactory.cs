@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Relay.Hosting.Options;
 
 namespace Relay.Sinks.Kafka;
 
@@ -9,22 +11,14 @@ namespace Relay.Sinks.Kafka;
 /// OffsetsTopic, TransactionalIdPrefix, CreateOffsetsTopic, TransactionTimeout, and Config for raw
 /// librdkafka properties (security.protocol, sasl.*, ssl.* ...).
 /// </summary>
-public sealed class KafkaSinkFactory : IOutboxSinkFactory
+public sealed class KafkaSinkFactory : OutboxSinkFactory<KafkaSinkOptions>
 {
-    public string Kind => "Kafka";
+    public override string Kind => "Kafka";
 
-    public IEnumerable<string> Validate(SinkContext context)
-    {
-        var errors = new List<string>();
-        KafkaSinkOptions.Parse(context.Section, errors);
-        return errors;
-    }
+    protected internal override IEnumerable<string> Validate(IConfigurationSection section, KafkaSinkOptions options) => options.Validate(section);
 
-    public IOutboxSink Create(SinkContext context, string sourceName)
+    protected override IOutboxSink Create(SinkContext context, string sourceName, KafkaSinkOptions options)
     {
-        var errors = new List<string>();
-        var options = KafkaSinkOptions.Parse(context.Section, errors)
-            ?? throw new RelayFatalException(string.Join(Environment.NewLine, errors));
         var logger = (context.Services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
             .CreateLogger($"Relay.Sinks.Kafka.{context.Name}");
         return options.Delivery switch

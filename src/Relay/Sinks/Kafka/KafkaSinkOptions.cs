@@ -13,10 +13,9 @@ public enum KafkaDelivery
 }
 
 /// <summary>
-/// A Kafka sink's section, parsed and checked without contacting the broker. Every problem becomes
-/// one message naming the key and the fix; values of secret-looking keys are never echoed.
+/// The keys of a Kafka sink (section Relay:Sinks:&lt;name&gt;). Values of secret-looking Config keys are never echoed.
 /// </summary>
-public sealed partial class KafkaSinkOptions
+public sealed partial class KafkaSinkOptions : SinkOptions
 {
     public const string DefaultOffsetsTopic = "relay.offsets";
     public const string DefaultTransactionalIdPrefix = "relay-";
@@ -26,84 +25,35 @@ public sealed partial class KafkaSinkOptions
     private static readonly TimeSpan MaxTransactionTimeout = TimeSpan.FromMinutes(15);
     private const string RequiredPartitioner = "murmur2_random";
 
-    public required string BootstrapServers { get; init; }
-    public KafkaDelivery Delivery { get; init; } = KafkaDelivery.ExactlyOnce;
-    public string OffsetsTopic { get; init; } = DefaultOffsetsTopic;
-    public string TransactionalIdPrefix { get; init; } = DefaultTransactionalIdPrefix;
-    public bool CreateOffsetsTopic { get; init; } = true;
-    public TimeSpan TransactionTimeout { get; init; } = DefaultTransactionTimeout;
+    public string? BootstrapServers { get; set; }
+    public KafkaDelivery Delivery { get; set; } = KafkaDelivery.ExactlyOnce;
+    public string OffsetsTopic { get; set; } = DefaultOffsetsTopic;
+    public string TransactionalIdPrefix { get; set; } = DefaultTransactionalIdPrefix;
+    public bool CreateOffsetsTopic { get; set; } = true;
+    public TimeSpan TransactionTimeout { get; set; } = DefaultTransactionTimeout;
 
-    /// <summary>Raw librdkafka properties from the Config sub-section (security.protocol, sasl.*, ssl.* ...).</summary>
-    public IReadOnlyDictionary<string, string> Config { get; init; } = new Dictionary<string, string>();
+    /// <summary>
+    /// Raw librdkafka properties (security.protocol, sasl.*, ssl.* ...). Nested keys flatten with '.', so
+    /// "sasl:password" (handy as the environment variable ...__Config__sasl__password) is sasl.password.
+    /// </summary>
+    public Dictionary<string, string> Config { get; set; } = new(StringComparer.Ordinal);
 
     public string TransactionalIdFor(string sourceName) => TransactionalIdPrefix + sourceName;
 
-    /// <summary>Parses the section; returns null and adds to <paramref name="errors"/> when anything is wrong.</summary>
-    public static KafkaSinkOptions? Parse(IConfigurationSection section, List<string> errors)
+    /// <summary>The checks beyond the binder's, each naming the key and the fix.</summary>
+    internal IEnumerable<string> Validate(IConfigurationSection section)
     {
-        var before = errors.Count;
         string Key(string key) => ConfigKeys.Describe(section, key);
 
-        var bootstrap = section["BootstrapServers"];
-        if (string.IsNullOrWhiteSpace(bootstrap))
-            errors.Add($"{Key("BootstrapServers")} is missing. Set it to the brokers as host:port[,host:port...], e.g. broker1:9092,broker2:9092.");
-
-        var delivery = KafkaDelivery.ExactlyOnce;
-        if (section["Delivery"] is { Length: > 0 } deliveryText
-            && (!Enum.TryParse(deliveryText, ignoreCase: true, out delivery) || !Enum.IsDefined(delivery)))
-            errors.Add($"{Key("Delivery")} is '{deliveryText}'. Set it to ExactlyOnce (the default; needs brokers with transactions) or AtLeastOnce.");
-
-        var offsetsTopic = section["OffsetsTopic"] is { Length: > 0 } t ? t : DefaultOffsetsTopic;
-        if (!IsValidTopicName(offsetsTopic))
-            errors.Add($"{Key("OffsetsTopic")} is '{offsetsTopic}', which is not a valid Kafka topic name. Use at most 249 of a-z A-Z 0-9 . _ - (default {DefaultOffsetsTopic}).");
-
-        var prefix = section["TransactionalIdPrefix"] ?? DefaultTransactionalIdPrefix;
-        if (prefix.Any(char.IsControl))
-            errors.Add($"{Key("TransactionalIdPrefix")} contains control characters. Use printable characters (default {DefaultTransactionalIdPrefix}).");
-
-        var create = true;
-        if (section["CreateOffsetsTopic"] is { Length: > 0 } createText && !bool.TryParse(createText, out create))
-            errors.Add($"{Key("CreateOffsetsTopic")} is '{createText}'. Set it to true or false.");
-
-        var timeout = DefaultTransactionTimeout;
-        if (section["TransactionTimeout"] is { Length: > 0 } timeoutText)
-        {
-            if (!TimeSpan.TryParse(timeoutText, CultureInfo.InvariantCulture, out timeout))
-                errors.Add($"{Key("TransactionTimeout")} is '{timeoutText}'. Set it as hh:mm:ss, e.g. 00:01:00.");
-            else if (timeout < TimeSpan.FromSeconds(1) || timeout > MaxTransactionTimeout)
-                errors.Add($"{Key("TransactionTimeout")} is {timeoutText}. Set it between 00:00:01 and 00:15:00 (the brokers' default transaction.max.timeout.ms).");
-        }
-
-        var configSection = section.GetSection("Config");
-        var config = ReadConfig(configSection);
-        errors.AddRange(ValidateConfig(section, configSection, config));
-
-        if (errors.Count > before) return null;
-        return new KafkaSinkOptions
-        {
-            BootstrapServers = bootstrap!.Trim(),
-            Delivery = delivery,
-            OffsetsTopic = offsetsTopic,
-            TransactionalIdPrefix = prefix,
-            CreateOffsetsTopic = create,
-            TransactionTimeout = timeout,
-            Config = config,
-        };
-    }
-
-    /// <summary>
-    /// Flattens the Config sub-section: "sasl.password" and nested "sasl:password" (handy as the
-    /// environment variable ...__Config__sasl__password) both become sasl.password.
-    /// </summary>
-    private static Dictionary<string, string> ReadConfig(IConfigurationSection section)
-    {
-        var config = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (path, value) in section.AsEnumerable(makePathsRelative: true))
-        {
-            if (value is null) continue;
-            config[path.Replace(':', '.')] = value;
-        }
-        return config;
+        if (string.IsNullOrWhiteSpace(BootstrapServers))
+            yield return $"{Key("BootstrapServers")} is missing. Set it to the brokers as host:port[,host:port...], e.g. broker1:9092,broker2:9092.";
+        if (!IsValidTopicName(OffsetsTopic))
+            yield return $"{Key("OffsetsTopic")} is '{OffsetsTopic}', which is not a valid Kafka topic name. Use at most 249 of a-z A-Z 0-9 . _ - (default {DefaultOffsetsTopic}).";
+        if (TransactionalIdPrefix.Any(char.IsControl))
+            yield return $"{Key("TransactionalIdPrefix")} contains control characters. Use printable characters (default {DefaultTransactionalIdPrefix}).";
+        if (TransactionTimeout < TimeSpan.FromSeconds(1) || TransactionTimeout > MaxTransactionTimeout)
+            yield return $"{Key("TransactionTimeout")} is {TransactionTimeout}. Set it between 00:00:01 and 00:15:00 (the brokers' default transaction.max.timeout.ms).";
+        foreach (var problem in ValidateConfig(section, section.GetSection("Config"), Config)) yield return problem;
     }
 
     private static IEnumerable<string> ValidateConfig(IConfigurationSection sink, IConfigurationSection section, IReadOnlyDictionary<string, string> config)

@@ -1,30 +1,20 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Relay.Hosting.Options;
 using StackExchange.Redis;
 
 namespace Relay.Sinks.Redis;
 
-/// <summary>Settings of a Redis Streams sink (section Relay:Sinks:&lt;name&gt;).</summary>
-public sealed class RedisSinkOptions
+/// <summary>The "Redis" sink kind: Redis Streams, one stream per topic. Keys: Configuration (required), KeyPrefix, MaxStreamLength.</summary>
+public sealed class RedisSinkFactory(ILoggerFactory loggerFactory) : OutboxSinkFactory<RedisSinkOptions>
 {
-    /// <summary>A StackExchange.Redis configuration string, e.g. "127.0.0.1:6379,password=…". Never logged.</summary>
-    public string? Configuration { get; set; }
-    /// <summary>Prefix of the keys Relay keeps beside the streams: the offsets hash and the fencing epochs.</summary>
-    public string KeyPrefix { get; set; } = "relay:";
-    /// <summary>When set, streams are trimmed to about this many entries (XADD MAXLEN ~).</summary>
-    public int? MaxStreamLength { get; set; }
-}
+    public override string Kind => "Redis";
 
-public sealed class RedisSinkFactory(ILoggerFactory loggerFactory) : IOutboxSinkFactory
-{
-    public string Kind => "Redis";
-
-    public IEnumerable<string> Validate(SinkContext context)
+    protected internal override IEnumerable<string> Validate(IConfigurationSection section, RedisSinkOptions options)
     {
-        var options = context.Section.Get<RedisSinkOptions>() ?? new RedisSinkOptions();
         if (string.IsNullOrWhiteSpace(options.Configuration))
         {
-            yield return $"{ConfigKeys.Describe(context.Section, "Configuration")} is missing. Set it to the Redis address, e.g. 127.0.0.1:6379.";
+            yield return $"{ConfigKeys.Describe(section, "Configuration")} is missing. Set it to the Redis address, e.g. 127.0.0.1:6379.";
         }
         else
         {
@@ -32,14 +22,14 @@ public sealed class RedisSinkFactory(ILoggerFactory loggerFactory) : IOutboxSink
             try { ConfigurationOptions.Parse(options.Configuration); }
             catch (ArgumentException e) { problem = e.Message.Replace(options.Configuration, "…"); }
             if (problem is not null)
-                yield return $"{ConfigKeys.Describe(context.Section, "Configuration")} cannot be parsed ({problem}). Use host:port[,password=…].";
+                yield return $"{ConfigKeys.Describe(section, "Configuration")} cannot be parsed ({problem}). Use host:port[,password=…].";
         }
         if (string.IsNullOrEmpty(options.KeyPrefix))
-            yield return $"{ConfigKeys.Describe(context.Section, "KeyPrefix")} is empty. Leave it out for the default \"relay:\".";
+            yield return $"{ConfigKeys.Describe(section, "KeyPrefix")} is empty. Leave it out for the default \"relay:\".";
         if (options.MaxStreamLength is <= 0)
-            yield return $"{ConfigKeys.Describe(context.Section, "MaxStreamLength")} must be positive, or left out to keep every entry.";
+            yield return $"{ConfigKeys.Describe(section, "MaxStreamLength")} must be positive, or left out to keep every entry.";
     }
 
-    public IOutboxSink Create(SinkContext context, string sourceName) =>
-        new RedisSink(context.Section.Get<RedisSinkOptions>() ?? new RedisSinkOptions(), loggerFactory.CreateLogger<RedisSink>());
+    protected override IOutboxSink Create(SinkContext context, string sourceName, RedisSinkOptions options) =>
+        new RedisSink(options, loggerFactory.CreateLogger<RedisSink>());
 }

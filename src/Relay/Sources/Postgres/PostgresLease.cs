@@ -8,7 +8,7 @@ namespace Relay.Sources.Postgres;
 /// name, held on a dedicated connection for as long as the pipeline runs. A second relay stands by
 /// until the first one's session ends (a crash closes it at once), instead of fencing it in the sink.
 /// </summary>
-public sealed class PostgresLease : IAsyncDisposable
+public sealed class PostgresLease : ISourceLease
 {
     /// <summary>The first key of the two-key advisory lock space Relay uses ("RELA").</summary>
     private const int LockSpace = 0x52454C41;

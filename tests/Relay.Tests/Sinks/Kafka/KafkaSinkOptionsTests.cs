@@ -13,11 +13,8 @@ public class KafkaSinkOptionsTests
     [Fact]
     public void Defaults_are_exactly_once_with_the_documented_names()
     {
-        var errors = new List<string>();
-        var options = KafkaSinkOptions.Parse(Kit.Context().Section, errors);
+        var options = RelayServices.Options<KafkaSinkOptions>(Kit.Context());
 
-        Assert.Empty(errors);
-        Assert.NotNull(options);
         Assert.Equal(KafkaDelivery.ExactlyOnce, options.Delivery);
         Assert.Equal("relay.offsets", options.OffsetsTopic);
         Assert.Equal("relay-orders", options.TransactionalIdFor("orders"));
@@ -64,8 +61,7 @@ public class KafkaSinkOptionsTests
     [Fact]
     public void Murmur2_partitioner_and_nested_config_keys_are_accepted()
     {
-        var errors = new List<string>();
-        var options = KafkaSinkOptions.Parse(Kit.Context(new Dictionary<string, string?>
+        var options = RelayServices.Options<KafkaSinkOptions>(Kit.Context(new Dictionary<string, string?>
         {
             ["Delivery"] = "atleastonce",
             ["TransactionTimeout"] = "00:02:00",
@@ -73,10 +69,10 @@ public class KafkaSinkOptionsTests
             ["Config:security.protocol"] = "SASL_SSL",
             // The environment-variable spelling Relay__Sinks__kafka__Config__sasl__password.
             ["Config:sasl:password"] = "pw",
-        }).Section, errors);
+        }));
 
-        Assert.Empty(errors);
-        Assert.Equal(KafkaDelivery.AtLeastOnce, options!.Delivery);
+        Assert.Equal(KafkaDelivery.AtLeastOnce, options.Delivery);
+        Assert.Equal("pw", options.Config["sasl.password"]);
         Assert.Equal(TimeSpan.FromMinutes(2), options.TransactionTimeout);
         Assert.Equal("SASL_SSL", options.Config["security.protocol"]);
         Assert.Equal("pw", options.Config["sasl.password"]);

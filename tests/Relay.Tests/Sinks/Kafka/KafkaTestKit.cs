@@ -34,11 +34,7 @@ internal sealed class KafkaTestKit
         // auto-creates them on first produce instead. One test covers the attempt and its warning.
         if (Cluster.IsMock) values[$"Relay:Sinks:{sinkName}:CreateOffsetsTopic"] = "false";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[$"Relay:Sinks:{sinkName}:{key}"] = value;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var services = new ServiceCollection()
-            .AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(Logs))
-            .BuildServiceProvider();
-        return new SinkContext(sinkName, configuration.GetSection($"Relay:Sinks:{sinkName}"), services);
+        return RelayServices.Sink(values, sinkName, b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(Logs));
     }
 
     public IOutboxSink CreateSink(IDictionary<string, string?>? settings = null, string source = "orders")

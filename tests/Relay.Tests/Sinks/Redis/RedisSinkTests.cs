@@ -98,18 +98,17 @@ public class RedisSinkTests
     public void Validation_names_the_missing_key_and_never_echoes_the_password()
     {
         var factory = new RedisSinkFactory(NullLoggerFactory.Instance);
-        var config = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Relay:Sinks:r1:Kind"] = "Redis",
-                ["Relay:Sinks:r2:Kind"] = "Redis",
-                ["Relay:Sinks:r2:Configuration"] = "127.0.0.1:6379,password=hunter2,bogusoption=1",
-            }).Build();
+        var config = new Dictionary<string, string?>
+        {
+            ["Relay:Sinks:r1:Kind"] = "Redis",
+            ["Relay:Sinks:r2:Kind"] = "Redis",
+            ["Relay:Sinks:r2:Configuration"] = "127.0.0.1:6379,password=hunter2,bogusoption=1",
+        };
 
-        var missing = factory.Validate(new SinkContext("r1", config.GetSection("Relay:Sinks:r1"), null!)).ToList();
+        var missing = factory.Validate(RelayServices.Sink(config, "r1")).ToList();
         Assert.Contains(missing, m => m.Contains("Relay:Sinks:r1:Configuration") && m.Contains("Relay__Sinks__r1__Configuration"));
 
-        var bad = factory.Validate(new SinkContext("r2", config.GetSection("Relay:Sinks:r2"), null!)).ToList();
+        var bad = factory.Validate(RelayServices.Sink(config, "r2")).ToList();
         Assert.All(bad, m => Assert.DoesNotContain("hunter2", m));
     }
 }

@@ -1,6 +1,9 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Relay.Hosting.Options;
+using Relay.Sources.Polling;
 
 namespace Relay.Sources.Postgres.Polling;
 
@@ -9,26 +12,23 @@ namespace Relay.Sources.Postgres.Polling;
 /// is not available. Keys beside Kind: ConnectionString (required), OrderColumn (seq), PollInterval
 /// (00:00:00.2), AfterPublish (Delete or Mark), MarkColumn (published_at), MaxBatchRows (1000).
 /// </summary>
-public sealed class PostgresPollingSourceFactory : IOutboxSourceFactory
+public sealed class PostgresPollingSourceFactory : OutboxSourceFactory<PostgresPollingOptions>
 {
     public const string KindName = "PostgresPolling";
 
-    public string Kind => KindName;
+    public override string Kind => KindName;
 
-    public IEnumerable<string> Validate(SourceContext context)
-    {
-        var errors = new List<string>();
-        PostgresPollingOptions.Parse(context, errors);
-        return errors;
-    }
+    protected internal override void Configure(IConfigurationSection section, PostgresPollingOptions options) =>
+        options.TraceParentRequired = section.GetSection("Outbox")["TraceParentColumn"] is not null;
 
-    public IOutboxSource Create(SourceContext context)
+    protected internal override IEnumerable<string> Validate(IConfigurationSection section, PostgresPollingOptions options) =>
+        options.ValidateConnection(section, "LOGIN, SELECT and DELETE (or UPDATE) on the outbox")
+            .Concat(PollingOptionsChecks.Validate(section, options, "timestamptz"));
+
+    protected override IOutboxSource Create(SourceContext context, PostgresPollingOptions options)
     {
-        var errors = new List<string>();
-        var options = PostgresPollingOptions.Parse(context, errors)
-                      ?? throw new RelayFatalException(string.Join(Environment.NewLine, errors));
-        var logger = context.Services.GetService<ILoggerFactory>()?.CreateLogger<PostgresPollingSource>()
-                     ?? (ILogger)NullLogger.Instance;
-        return new PostgresPollingSource(context.Name, options, context.Outbox, context.Section, logger);
+        var logger = context.Services.GetService<ILoggerFactory>()?.CreateLogger<PollingSource>() ?? (ILogger)NullLogger.Instance;
+        return new PollingSource(context.Name, options, new PostgresPollingDialect(context.Name, options),
+            new PostgresLease(options.ConnectionString, context.Name, logger), context.Section, logger);
     }
 }

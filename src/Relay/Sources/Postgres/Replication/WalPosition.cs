@@ -1,5 +1,6 @@
 using System.Globalization;
 using NpgsqlTypes;
+using Relay.Sources.LogTailing;
 
 namespace Relay.Sources.Postgres.Replication;
 
@@ -14,8 +15,17 @@ public readonly record struct WalPosition(
     NpgsqlLogSequenceNumber CommitLsn,
     NpgsqlLogSequenceNumber EndLsn,
     long RowsDone,
-    bool Complete) : IComparable<WalPosition>
+    bool Complete) : ILogPosition<WalPosition>
 {
+    bool ILogPosition<WalPosition>.IsComplete => Complete;
+
+    /// <summary>
+    /// Everything before <paramref name="lsn"/> read, no transaction open: it covers each transaction whose commit
+    /// record starts before <paramref name="lsn"/> (so as a complete position its commit LSN is one less), and the
+    /// slot may be confirmed to <paramref name="lsn"/>.
+    /// </summary>
+    public static WalPosition Idle(NpgsqlLogSequenceNumber lsn) => new(new NpgsqlLogSequenceNumber((ulong)lsn - 1), lsn, 0, Complete: true);
+
     private const string Prefix = "pgwal:";
     private const string PartialSuffix = "partial";
 
@@ -23,8 +33,6 @@ public readonly record struct WalPosition(
     public string Encode() => Complete
         ? string.Create(CultureInfo.InvariantCulture, $"{Prefix}{CommitLsn}:{EndLsn}:{RowsDone}")
         : string.Create(CultureInfo.InvariantCulture, $"{Prefix}{CommitLsn}:{EndLsn}:{RowsDone}:{PartialSuffix}");
-
-    public SourcePosition ToSourcePosition() => new(Encode());
 
     public static bool TryParse(string? text, out WalPosition position)
     {

@@ -1,3 +1,4 @@
+using Relay.Sources.Polling;
 using Relay.Sources.Postgres.Polling;
 
 namespace Relay.Tests.Sources.Postgres.Polling;
@@ -12,9 +13,9 @@ public class PolledPositionTests
     [InlineData(new long[] { }, "pgpoll:")]
     public void Encodes_sorted_ids_with_runs_as_ranges_and_parses_back(long[] ids, string expected)
     {
-        var encoded = PolledPosition.Of(ids).Encode();
+        var encoded = PolledPosition.Of(PolledPosition.PostgresPrefix, ids).Encode();
         Assert.Equal(expected, encoded.Value);
-        Assert.True(PolledPosition.TryParse(encoded.Value, out var parsed));
+        Assert.True(PolledPosition.TryParse(PolledPosition.PostgresPrefix, encoded.Value, out var parsed));
         Assert.Equal(ids.Distinct().Order(), parsed.Ids);
     }
 
@@ -22,7 +23,7 @@ public class PolledPositionTests
     public void Round_trips_a_large_sparse_batch()
     {
         var ids = Enumerable.Range(0, 5000).Select(i => (long)i * 3 / 2 + 1_000_000_000_000).ToArray();
-        Assert.True(PolledPosition.TryParse(PolledPosition.Of(ids).Encode().Value, out var parsed));
+        Assert.True(PolledPosition.TryParse(PolledPosition.PostgresPrefix, PolledPosition.Of(PolledPosition.PostgresPrefix, ids).Encode().Value, out var parsed));
         Assert.Equal(ids, parsed.Ids);
     }
 
@@ -44,6 +45,6 @@ public class PolledPositionTests
     [InlineData("pgpoll:99999999999999999999")] // not a long
     public void Rejects_what_Encode_does_not_write(string? text)
     {
-        Assert.False(PolledPosition.TryParse(text, out _));
+        Assert.False(PolledPosition.TryParse(PolledPosition.PostgresPrefix, text, out _));
     }
 }

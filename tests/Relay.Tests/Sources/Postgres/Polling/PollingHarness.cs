@@ -1,14 +1,13 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Relay.Sources.Postgres.Polling;
+using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests.Sources.Postgres.Polling;
 
 /// <summary>Builds polling sources the way the host does: from a configuration section, through the factory.</summary>
 internal static class PollingHarness
 {
-    private static readonly IServiceProvider Services = new ServiceCollection().AddLogging().BuildServiceProvider();
-
     public static SourceContext Context(string connectionString, IDictionary<string, string?>? keys = null, string name = "orders")
     {
         var prefix = $"Relay:Sources:{name}";
@@ -19,9 +18,7 @@ internal static class PollingHarness
             [$"{prefix}:PollInterval"] = "00:00:00.05",
         };
         foreach (var (key, value) in keys ?? new Dictionary<string, string?>()) values[$"{prefix}:{key}"] = value;
-        var section = new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection(prefix);
-        var options = section.Get<Relay.Hosting.SourceOptions>() ?? new Relay.Hosting.SourceOptions();
-        return new SourceContext(name, section, options.Outbox, options.MaxBatchRows, Services);
+        return RelayServices.Source(values, name);
     }
 
     public static IOutboxSource Create(string connectionString, IDictionary<string, string?>? keys = null, string name = "orders")

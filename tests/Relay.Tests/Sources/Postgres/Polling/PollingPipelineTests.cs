@@ -28,7 +28,7 @@ public class PollingPipelineTests
         var factory = new Relay.Sources.Postgres.Polling.PostgresPollingSourceFactory();
         using var telemetry = new RelayTelemetry(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
         var pipeline = new SourcePipeline("orders", () => factory.Create(context), () => new RecordingSink(store),
-            new OutboxRouter(context.Outbox, "orders"), maxBatchRows: 40, telemetry, NullLogger.Instance);
+            new OutboxRouter(RelayServices.Options<Relay.Sources.Postgres.Polling.PostgresPollingOptions>(context).Outbox, "orders"), maxBatchRows: 40, telemetry, NullLogger.Instance);
 
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var running = pipeline.RunAsync(stop.Token);

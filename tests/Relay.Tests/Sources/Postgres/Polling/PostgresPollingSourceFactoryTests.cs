@@ -46,7 +46,7 @@ public class PostgresPollingSourceFactoryTests
         {
             ["PollInterval"] = "fast",
             ["AfterPublish"] = "Archive",
-            ["OrderColumn"] = "",
+            ["OrderColumn"] = " ", // blank; an empty value means the default
             ["Outbox:Table"] = "a.b.c",
         });
         Assert.Equal(4, errors.Count);

@@ -35,7 +35,7 @@ public class PostgresPollingSourceTests
             Assert.Equal(2, batch.Rows.Count);
             var row = batch.Rows[0];
             Assert.Equal(firstId, row["id"]);
-            Assert.Equal(1L, row["seq"]);
+            Assert.Equal("1", row["seq"]); // the normal form: integers as their text
             Assert.Equal("order", row["aggregatetype"]);
             Assert.Equal("42", row["aggregateid"]);
             Assert.Equal("OrderCreated", row["type"]);
@@ -167,7 +167,7 @@ public class PostgresPollingSourceTests
             var next = await reader.NextAsync();
             var row = Assert.Single(next.Rows);
             Assert.Equal("late", row["aggregateid"]);
-            Assert.Equal(1L, row["seq"]);
+            Assert.Equal("1", row["seq"]); // the normal form: integers as their text
             await source.AcknowledgeAsync(next.Position, CancellationToken.None).WaitAsync(BatchReader.Timeout);
         }
         Assert.Equal(0, await CountAsync(db));
@@ -218,7 +218,7 @@ public class PostgresPollingSourceTests
     [InlineData("OrderColumn=position", "Relay:Sources:orders:OrderColumn", "ADD COLUMN \"position\" bigint GENERATED ALWAYS AS IDENTITY;")]
     [InlineData("Outbox:PayloadColumn=body", "Relay:Sources:orders:Outbox:PayloadColumn", "ADD COLUMN \"body\" jsonb;")]
     [InlineData("Outbox:HeaderColumns:x-tenant=tenant", "Relay:Sources:orders:Outbox:HeaderColumns:x-tenant", "ADD COLUMN \"tenant\" text;")]
-    [InlineData("OrderColumn=aggregateid", "Relay:Sources:orders:OrderColumn", "identity or bigserial")]
+    [InlineData("OrderColumn=aggregateid", "Relay:Sources:orders:OrderColumn", "identity or auto-increment")]
     [InlineData("Outbox:Table=public.nope", "Relay:Sources:orders:Outbox:Table", "does not exist")]
     public async Task A_missing_table_or_column_is_fatal_naming_the_key_and_the_fix(string setting, string key, string fix)
     {

@@ -26,7 +26,7 @@ public class PipelineEndToEndTests
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var telemetry = new RelayTelemetry(services.GetRequiredService<IMeterFactory>());
         SourcePipeline NewPipeline() => new("orders", () => factory.Create(context), () => new RecordingSink(store),
-            new OutboxRouter(context.Outbox, "orders"), maxBatchRows, telemetry, NullLogger.Instance);
+            new OutboxRouter(RelayServices.Options<PostgresReplicationOptions>(context).Outbox, "orders"), maxBatchRows, telemetry, NullLogger.Instance);
 
         async Task WriteAsync(int from, int to)
         {

@@ -1,4 +1,5 @@
 using Relay.Sources.Postgres.Replication;
+using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests.Sources.Postgres.Replication;
 
@@ -13,8 +14,7 @@ public class PostgresReplicationOptionsTests
         var context = ReplicationTestKit.Context(Cs, name: "Orders-EU.1");
         Assert.Empty(Factory.Validate(context));
 
-        var errors = new List<string>();
-        var options = PostgresReplicationOptions.Read(context, errors)!;
+        var options = RelayServices.Options<PostgresReplicationOptions>(context);
         Assert.Equal("relay_orders_eu_1", options.Slot);
         Assert.Equal("relay_orders_eu_1", options.Publication);
         Assert.True(options.CreateSlot);
@@ -32,7 +32,7 @@ public class PostgresReplicationOptionsTests
             ["Slot"] = "my_slot", ["Publication"] = "my_pub", ["CreateSlot"] = "false", ["CreatePublication"] = "False",
             ["StatusInterval"] = "00:00:00.250", ["MaxBatchRows"] = "25",
         }, table: "app.\"Outbox\"");
-        var options = PostgresReplicationOptions.Read(context, [])!;
+        var options = RelayServices.Options<PostgresReplicationOptions>(context);
 
         Assert.Equal("my_slot", options.Slot);
         Assert.Equal("my_pub", options.Publication);

@@ -12,7 +12,6 @@ namespace Relay.Tests.Sources.Postgres.Replication;
 internal static class ReplicationTestKit
 {
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-    private static readonly IServiceProvider Services = new ServiceCollection().BuildServiceProvider();
 
     public static SourceContext Context(string connectionString, string name = "orders", IDictionary<string, string?>? settings = null, string table = "public.outbox")
     {
@@ -25,9 +24,7 @@ internal static class ReplicationTestKit
         };
         if (settings is not null)
             foreach (var (key, value) in settings) values[prefix + key] = value;
-        var section = new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection($"Relay:Sources:{name}");
-        var options = section.Get<Relay.Hosting.SourceOptions>() ?? new Relay.Hosting.SourceOptions();
-        return new SourceContext(name, section, options.Outbox, options.MaxBatchRows, Services);
+        return RelayServices.Source(values, name);
     }
 
     /// <summary>Slots are cluster-wide (unlike publications): each test database gets its own slot name, so tests can run in parallel.</summary>
@@ -84,10 +81,14 @@ public readonly record struct WalLsn(NpgsqlLogSequenceNumber Value)
     public static bool operator <(WalLsn a, WalLsn b) => (ulong)a.Value < (ulong)b.Value;
 }
 
-/// <summary>Enumerates a source in the background, as the pipeline does, so a test can take batches with a timeout.</summary>
+/// <summary>
+/// Enumerates a source in the background, as the pipeline does, so a test can take batches with a timeout.
+/// Batches without rows (the position moving on while the outbox is idle) are kept apart, in <see cref="Idle"/>.
+/// </summary>
 internal sealed class SourceReader : IAsyncDisposable
 {
     private readonly Channel<SourceBatch> _batches = Channel.CreateUnbounded<SourceBatch>();
+    private readonly Channel<SourceBatch> _idle = Channel.CreateUnbounded<SourceBatch>();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _reading;
 
@@ -98,7 +99,8 @@ internal sealed class SourceReader : IAsyncDisposable
         {
             try
             {
-                await foreach (var batch in source.ReadAsync(committed, _stop.Token)) await _batches.Writer.WriteAsync(batch);
+                await foreach (var batch in source.ReadAsync(committed, _stop.Token))
+                    await (batch.Rows.Count == 0 ? _idle : _batches).Writer.WriteAsync(batch);
                 _batches.Writer.TryComplete();
             }
             catch (Exception e)
@@ -109,6 +111,24 @@ internal sealed class SourceReader : IAsyncDisposable
     }
 
     public IOutboxSource Source { get; }
+
+    /// <summary>The next batch without rows whose position satisfies <paramref name="wanted"/>.</summary>
+    public async Task<SourceBatch> NextIdleAsync(Func<SourcePosition, bool> wanted, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? ReplicationTestKit.Wait);
+        try
+        {
+            while (true)
+            {
+                var batch = await _idle.Reader.ReadAsync(cts.Token);
+                if (wanted(batch.Position)) return batch;
+            }
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            throw new TimeoutException("No idle position arrived in time.");
+        }
+    }
 
     public async Task<SourceBatch> NextAsync(TimeSpan? timeout = null)
     {

@@ -16,7 +16,7 @@ public class WalPositionTests
         Assert.Equal(expected, position.Encode());
         Assert.True(WalPosition.TryParse(position.Encode(), out var parsed));
         Assert.Equal(position, parsed);
-        Assert.Equal(expected, position.ToSourcePosition().Value);
+        Assert.Equal(expected, position.Encode());
     }
 
     [Theory]
@@ -57,15 +57,27 @@ public class WalPositionTests
     }
 
     [Fact]
+    public void An_idle_position_covers_every_transaction_committed_before_its_LSN_and_confirms_the_slot_to_it()
+    {
+        var idle = WalPosition.Idle(new NpgsqlLogSequenceNumber(200));
+        Assert.True(WalPosition.TryParse(idle.Encode(), out var parsed));
+        Assert.Equal(idle, parsed);
+        Assert.Equal(new NpgsqlLogSequenceNumber(200), idle.EndLsn);
+        Assert.Equal(long.MaxValue, new PgTransaction(new NpgsqlLogSequenceNumber(199), default, null).RowsCovered(idle));
+        Assert.Equal(0, new PgTransaction(new NpgsqlLogSequenceNumber(200), default, null).RowsCovered(idle));
+    }
+
+    [Fact]
     public void Skips_earlier_transactions_the_published_part_of_the_committed_one_and_nothing_later()
     {
         var complete = new WalPosition(new NpgsqlLogSequenceNumber(100), new NpgsqlLogSequenceNumber(150), 7, true);
         var partial = complete with { EndLsn = default, RowsDone = 4, Complete = false };
+        static PgTransaction Tx(ulong commitLsn) => new(new NpgsqlLogSequenceNumber(commitLsn), default, null);
 
-        Assert.Equal(0, PostgresReplicationSource.RowsToSkip(null, new NpgsqlLogSequenceNumber(100)));
-        Assert.Equal(long.MaxValue, PostgresReplicationSource.RowsToSkip(complete, new NpgsqlLogSequenceNumber(99)));
-        Assert.Equal(long.MaxValue, PostgresReplicationSource.RowsToSkip(complete, new NpgsqlLogSequenceNumber(100)));
-        Assert.Equal(4, PostgresReplicationSource.RowsToSkip(partial, new NpgsqlLogSequenceNumber(100)));
-        Assert.Equal(0, PostgresReplicationSource.RowsToSkip(complete, new NpgsqlLogSequenceNumber(101)));
+        Assert.Equal(0, Tx(100).RowsCovered(null));
+        Assert.Equal(long.MaxValue, Tx(99).RowsCovered(complete));
+        Assert.Equal(long.MaxValue, Tx(100).RowsCovered(complete));
+        Assert.Equal(4, Tx(100).RowsCovered(partial));
+        Assert.Equal(0, Tx(101).RowsCovered(complete));
     }
 }

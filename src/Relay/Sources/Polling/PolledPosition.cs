@@ -2,38 +2,45 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
-namespace Relay.Sources.Postgres.Polling;
+namespace Relay.Sources.Polling;
 
 /// <summary>
-/// The polling source's position: the order-column values of the rows in the last published batch,
-/// "pgpoll:" then ascending ids with runs written as ranges ("pgpoll:7..9,12" is 7, 8, 9 and 12).
+/// A polling source's position: the order-column values of the rows in the last published batch, a prefix
+/// naming the database ("pgpoll:", "mysqlpoll:") then ascending ids with runs written as ranges ("pgpoll:7..9,12"
+/// is 7, 8, 9 and 12).
 /// A batch is polled only after the previous one was acknowledged, so the last batch's rows are the
 /// only ones a crash can leave behind; on restart these are released, never yielded again.
 /// </summary>
 public sealed class PolledPosition
 {
-    public const string Prefix = "pgpoll:";
+    public const string PostgresPrefix = "pgpoll:";
+    public const string MySqlPrefix = "mysqlpoll:";
 
     /// <summary>A bound on what a position may expand to, so a garbled position cannot exhaust memory.</summary>
     public const int MaxIds = 1_000_000;
 
+    private readonly string _prefix;
     private readonly long[] _ids;
 
-    private PolledPosition(long[] ids) => _ids = ids;
+    private PolledPosition(string prefix, long[] ids)
+    {
+        _prefix = prefix;
+        _ids = ids;
+    }
 
     /// <summary>The ids, ascending and distinct.</summary>
     public IReadOnlyList<long> Ids => _ids;
 
-    public static PolledPosition Of(IEnumerable<long> ids)
+    public static PolledPosition Of(string prefix, IEnumerable<long> ids)
     {
         var sorted = ids.Distinct().Order().ToArray();
         if (sorted.Length > MaxIds) throw new ArgumentException($"A position holds at most {MaxIds} ids.", nameof(ids));
-        return new PolledPosition(sorted);
+        return new PolledPosition(prefix, sorted);
     }
 
     public SourcePosition Encode()
     {
-        var sb = new StringBuilder(Prefix, Prefix.Length + _ids.Length * 4);
+        var sb = new StringBuilder(_prefix, _prefix.Length + _ids.Length * 4);
         for (var i = 0; i < _ids.Length;)
         {
             var end = i;
@@ -47,11 +54,11 @@ public sealed class PolledPosition
     }
 
     /// <summary>Parses what <see cref="Encode"/> wrote; anything else (another source kind's position, garbage) is rejected.</summary>
-    public static bool TryParse(string? text, [NotNullWhen(true)] out PolledPosition? position)
+    public static bool TryParse(string prefix, string? text, [NotNullWhen(true)] out PolledPosition? position)
     {
         position = null;
-        if (text is null || !text.StartsWith(Prefix, StringComparison.Ordinal)) return false;
-        var body = text.AsSpan(Prefix.Length);
+        if (text is null || !text.StartsWith(prefix, StringComparison.Ordinal)) return false;
+        var body = text.AsSpan(prefix.Length);
         var ids = new List<long>();
         long? previous = null;
         foreach (var range in body.Split(','))
@@ -59,7 +66,7 @@ public sealed class PolledPosition
             var item = body[range];
             if (item.IsEmpty)
             {
-                if (body.IsEmpty) break; // "pgpoll:" is the empty position
+                if (body.IsEmpty) break; // the prefix alone is the empty position
                 return false;
             }
             long first, last;
@@ -83,7 +90,7 @@ public sealed class PolledPosition
             }
             previous = last;
         }
-        position = new PolledPosition(ids.ToArray());
+        position = new PolledPosition(prefix, ids.ToArray());
         return true;
     }
 

@@ -1,28 +1,28 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
-namespace Relay.Sources.Postgres.Polling;
+namespace Relay.Sources.Polling;
 
 /// <summary>
-/// Reads an outbox table by polling: locks the lowest-ordered rows in a transaction, hands them out
-/// as one batch, and deletes (or marks) exactly those rows in that same transaction once the sink
-/// committed them; only then it polls again. So at most one batch is ever in flight, and the sink's
+/// Reads an outbox table by polling, whatever the database: locks the lowest-ordered rows in a transaction,
+/// hands them out as one batch, and deletes (or marks) exactly those rows in that same transaction once the
+/// sink committed them; only then it polls again. So at most one batch is ever in flight, and the sink's
 /// committed position (the ids of that batch) is all a restart needs to finish a release a crash cut off.
+/// The database's part is its <see cref="PollingDialect"/> and its <see cref="ISourceLease"/>.
 /// </summary>
-public sealed class PostgresPollingSource : IOutboxSource
+internal sealed class PollingSource : IOutboxSource
 {
     /// <summary>How long a poll waits for rows another session holds before failing into a pipeline retry (see <see cref="PolledTable"/>).</summary>
     internal static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
     private readonly string _name;
-    private readonly PostgresPollingOptions _options;
-    private readonly OutboxTableOptions _outbox;
+    private readonly IPollingOptions _options;
+    private readonly PollingDialect _dialect;
+    private readonly ISourceLease _lease;
     private readonly IConfigurationSection _section;
     private readonly ILogger _logger;
-    private readonly NpgsqlDataSource _dataSource;
-    private readonly PostgresLease _lease;
     // Serialises the use of the poll connection between the enumerator and AcknowledgeAsync.
     private readonly SemaphoreSlim _gate = new(1, 1);
     private InFlightBatch? _inFlight;
@@ -30,17 +30,14 @@ public sealed class PostgresPollingSource : IOutboxSource
     private bool _acquired;
     private int _reading;
 
-    public PostgresPollingSource(string name, PostgresPollingOptions options, OutboxTableOptions outbox, IConfigurationSection section, ILogger logger)
+    public PollingSource(string name, IPollingOptions options, PollingDialect dialect, ISourceLease lease, IConfigurationSection section, ILogger logger)
     {
         _name = name;
         _options = options;
-        _outbox = outbox;
+        _dialect = dialect;
+        _lease = lease;
         _section = section;
         _logger = logger;
-        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
-        builder.ConnectionStringBuilder.ApplicationName = $"relay-poll:{name}";
-        _dataSource = builder.Build();
-        _lease = new PostgresLease(options.ConnectionString, name, logger);
     }
 
     public async Task AcquireAsync(CancellationToken cancellationToken)
@@ -54,16 +51,15 @@ public sealed class PostgresPollingSource : IOutboxSource
         if (!_acquired) throw new InvalidOperationException("Call AcquireAsync before ReadAsync: only the lease holder may poll.");
         if (Interlocked.Exchange(ref _reading, 1) == 1) throw new InvalidOperationException("The source is already being read.");
 
-        var connection = await OpenAsync(cancellationToken);
+        var connection = await _dialect.OpenAsync(LockTimeout, cancellationToken);
         try
         {
-            var table = await PolledTable.InspectAsync(connection, _options, _outbox, _section, _logger, _name, cancellationToken);
+            var table = await PolledTable.InspectAsync(connection, _dialect, _options, _section, _logger, _name, cancellationToken);
             _logger.LogInformation("Source {Source}: polling {Table} in {OrderColumn} order, every {PollInterval} when idle; AfterPublish={AfterPublish}",
-                _name, _options.Table.Quoted, _options.OrderColumn, _options.PollInterval, _options.AfterPublish);
+                _name, _dialect.Table, table.Order.Name, _options.PollInterval, _options.AfterPublish);
             if (committed is { } position) await FinishReleaseAsync(connection, table, position, cancellationToken);
 
-            await using var poll = new NpgsqlCommand(table.PollSql, connection);
-            poll.Parameters.AddWithValue("limit", _options.MaxBatchRows);
+            await using var poll = table.CreatePollCommand(connection, _dialect, _options.MaxBatchRows);
             await poll.PrepareAsync(cancellationToken);
 
             while (true)
@@ -128,23 +124,24 @@ public sealed class PostgresPollingSource : IOutboxSource
         }
     }
 
-    private async Task<(SourceBatch Batch, Task Released)?> PollAsync(NpgsqlConnection connection, PolledTable table, NpgsqlCommand poll, CancellationToken cancellationToken)
+    private async Task<(SourceBatch Batch, Task Released)?> PollAsync(DbConnection connection, PolledTable table, DbCommand poll, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
-        NpgsqlTransaction? transaction = null;
+        DbTransaction? transaction = null;
         try
         {
             transaction = await connection.BeginTransactionAsync(cancellationToken);
+            poll.Transaction = transaction;
             var rows = new List<OutboxRow>();
             var ids = new List<long>();
             await using (var reader = await poll.ExecuteReaderAsync(cancellationToken))
             {
-                var width = table.Columns.Count;
+                var columns = table.Source;
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    var values = new object?[width];
-                    for (var i = 0; i < width; i++) values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                    ids.Add(Convert.ToInt64(values[table.OrderIndex]));
+                    var values = new object?[columns.Count];
+                    for (var i = 0; i < values.Length; i++) values[i] = reader.IsDBNull(i) ? null : _dialect.ReadValue(reader, i, columns[i]);
+                    ids.Add(reader.GetInt64(table.OrderIndex));
                     rows.Add(new OutboxRow(table.Columns, values));
                 }
             }
@@ -152,20 +149,20 @@ public sealed class PostgresPollingSource : IOutboxSource
             {
                 await transaction.CommitAsync(cancellationToken);
                 await transaction.DisposeAsync();
+                transaction = null;
                 return null;
             }
-            var position = PolledPosition.Of(ids).Encode();
-            var batch = new InFlightBatch(connection, transaction, table.ReleaseSql, ids.ToArray(), position);
+            var position = PolledPosition.Of(_dialect.PositionPrefix, ids).Encode();
+            var batch = new InFlightBatch(connection, transaction, _dialect, table, ids.ToArray(), position);
             transaction = null; // owned by the batch now
             _inFlight = batch;
             return (new SourceBatch(rows, position), batch.Completion);
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        catch (Exception e) when (_dialect.IsLockTimeout(e))
         {
             throw new TimeoutException(
-                $"Source {_name}: the oldest outbox rows in {_options.Table.Quoted} stayed locked by another session for {LockTimeout.TotalSeconds:0}s " +
-                "(a stale relay or a manual transaction). Waiting keeps the per-aggregate order; find the session with " +
-                $"SELECT pid, state, xact_start, query FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(<this relay's pid>)).", e);
+                $"Source {_name}: the oldest outbox rows in {_dialect.Table} stayed locked by another session for {LockTimeout.TotalSeconds:0}s " +
+                $"(a stale relay or a manual transaction). Waiting keeps the per-aggregate order; find the session with {_dialect.BlockingSessionHint}.", e);
         }
         finally
         {
@@ -178,17 +175,16 @@ public sealed class PostgresPollingSource : IOutboxSource
     /// The sink committed the batch at <paramref name="committed"/> but the release may not have happened
     /// (a crash between the sink commit and the acknowledgement): release those rows now, so they are never yielded again.
     /// </summary>
-    private async Task FinishReleaseAsync(NpgsqlConnection connection, PolledTable table, SourcePosition committed, CancellationToken cancellationToken)
+    private async Task FinishReleaseAsync(DbConnection connection, PolledTable table, SourcePosition committed, CancellationToken cancellationToken)
     {
-        if (!PolledPosition.TryParse(committed.Value, out var position))
+        if (!PolledPosition.TryParse(_dialect.PositionPrefix, committed.Value, out var position))
             throw new RelayFatalException(
-                $"Source {_name}: the sink's committed position '{committed.Value}' was not written by a polling source (it starts with something other than " +
-                $"'{PolledPosition.Prefix}'). The source name is shared with another source kind; give this source its own name under Relay:Sources.");
+                $"Source {_name}: the sink's committed position '{committed.Value}' was not written by this kind of polling source (it does not start with " +
+                $"'{_dialect.PositionPrefix}'). The source name is shared with another source kind; give this source its own name under Relay:Sources.");
         if (position.Ids.Count == 0) return;
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var ids = position.Ids.ToArray();
-        var released = await InFlightBatch.ReleaseRowsAsync(connection, table.ReleaseSql, ids, cancellationToken);
+        var released = await InFlightBatch.ReleaseRowsAsync(connection, transaction, _dialect, table, position.Ids.ToArray(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (released > 0)
             _logger.LogInformation("Source {Source}: released {Count} row(s) the sink had committed before the last stop (position {Position})",
@@ -196,30 +192,14 @@ public sealed class PostgresPollingSource : IOutboxSource
         _lastReleased = committed;
     }
 
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var cmd = new NpgsqlCommand($"SET lock_timeout = {(long)LockTimeout.TotalMilliseconds}", connection);
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         await _lease.DisposeAsync();
-        await _dataSource.DisposeAsync();
+        if (_dialect is IAsyncDisposable disposable) await disposable.DisposeAsync();
     }
 
     /// <summary>A polled batch whose rows stay locked by its open transaction until the sink committed them.</summary>
-    private sealed class InFlightBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, string releaseSql, long[] ids, SourcePosition position)
+    private sealed class InFlightBatch(DbConnection connection, DbTransaction transaction, PollingDialect dialect, PolledTable table, long[] ids, SourcePosition position)
     {
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -228,21 +208,21 @@ public sealed class PostgresPollingSource : IOutboxSource
 
         public async Task ReleaseAsync(CancellationToken cancellationToken)
         {
-            await ReleaseRowsAsync(connection, releaseSql, ids, cancellationToken);
+            await ReleaseRowsAsync(connection, transaction, dialect, table, ids, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             await transaction.DisposeAsync();
         }
 
         /// <summary>Deletes or marks the rows; more rows than ids means the order column is not unique, and releasing would drop unpublished rows.</summary>
-        public static async Task<int> ReleaseRowsAsync(NpgsqlConnection connection, string releaseSql, long[] ids, CancellationToken cancellationToken)
+        public static async Task<int> ReleaseRowsAsync(
+            DbConnection connection, DbTransaction transaction, PollingDialect dialect, PolledTable table, long[] ids, CancellationToken cancellationToken)
         {
-            await using var cmd = new NpgsqlCommand(releaseSql, connection);
-            cmd.Parameters.AddWithValue("ids", ids);
+            await using var cmd = dialect.CreateReleaseCommand(connection, transaction, table.Order, table.Mark, ids);
             var affected = await cmd.ExecuteNonQueryAsync(cancellationToken);
             if (affected > ids.Length)
                 throw new RelayFatalException(
                     $"Releasing {ids.Length} published row(s) touched {affected}: the order column's values are not unique, so a release would drop rows " +
-                    "that were never published. Use an identity column (GENERATED ALWAYS AS IDENTITY) and add a unique index on it.");
+                    "that were never published. Use an identity or auto-increment column and add a unique index on it.");
             return affected;
         }
 

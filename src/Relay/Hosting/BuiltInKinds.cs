@@ -1,0 +1,16 @@
+using Relay.Sinks.Kafka;
+using Relay.Sinks.Redis;
+using Relay.Sources.Postgres.Polling;
+using Relay.Sources.Postgres.Replication;
+
+namespace Relay.Hosting;
+
+/// <summary>The source and sink kinds Relay ships with: a new kind is one line here.</summary>
+public static class BuiltInKinds
+{
+    public static RelayBuilder AddBuiltInKinds(this RelayBuilder relay) => relay
+        .AddSource<PostgresReplicationSourceFactory>()
+        .AddSource<PostgresPollingSourceFactory>()
+        .AddSink<KafkaSinkFactory>()
+        .AddSink<RedisSinkFactory>();
+}

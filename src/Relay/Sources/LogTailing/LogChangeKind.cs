@@ -1,0 +1,8 @@
+namespace Relay.Sources.LogTailing;
+
+internal enum LogChangeKind
+{
+    Begin,
+    Row,
+    Commit,
+}

@@ -1,0 +1,11 @@
+namespace Relay.Sources.Polling;
+
+/// <summary>What a column is for, to suggest a type when it is missing.</summary>
+internal enum PolledColumnRole
+{
+    Id,
+    Text,
+    Payload,
+    Order,
+    Mark,
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace Relay.Sources.Postgres;
+
+/// <summary>The keys every Postgres source has, beside those of every source.</summary>
+public abstract class PostgresSourceOptions : SourceOptions
+{
+    /// <summary>Npgsql connection string of the database holding the outbox. Secret: never logged or put into an exception.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>Outbox:Table parsed; valid once the options passed validation.</summary>
+    public PostgresTableName Table => PostgresTableName.TryParse(Outbox.Table, out var table, out _) ? table : default;
+
+    /// <summary>Problems with the connection string and the table name; <paramref name="roleNeeds"/> says what the role must be allowed.</summary>
+    internal IEnumerable<string> ValidateConnection(IConfigurationSection section, string roleNeeds)
+    {
+        var key = ConfigKeys.Describe(section, "ConnectionString");
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+            yield return $"{key} is missing. Set it to the Npgsql connection string of the database that holds the outbox, " +
+                         $"e.g. Host=db;Database=app;Username=relay;Password=...; the role needs {roleNeeds}.";
+        else if (ConnectionStringProblem(ConnectionString) is { } problem)
+            yield return $"{key} is not a valid Npgsql connection string: {problem}"; // the text itself is never repeated: it may hold a password
+
+        // An empty name is left to the router's validation, which reports it already.
+        if (!string.IsNullOrWhiteSpace(Outbox.Table) && !PostgresTableName.TryParse(Outbox.Table, out _, out var tableProblem))
+            yield return $"{ConfigKeys.Describe(section, "Outbox:Table")} is '{Outbox.Table}': {tableProblem}. Use table or schema.table, e.g. public.outbox.";
+    }
+
+    /// <summary>Why Npgsql rejects the connection string, worded without any of its values.</summary>
+    private static string? ConnectionStringProblem(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidCastException or OverflowException)
+        {
+            return "a keyword is unknown or a value has the wrong type. Check it against https://www.npgsql.org/doc/connection-string-parameters.html.";
+        }
+        catch (FormatException)
+        {
+            return "it cannot be parsed as key=value pairs separated by ';'.";
+        }
+        return string.IsNullOrWhiteSpace(builder.Host) ? "it names no Host. Add Host=<server>." : null;
+    }
+}
