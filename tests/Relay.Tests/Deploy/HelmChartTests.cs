@@ -74,15 +74,16 @@ public sealed class HelmChartTests
     }
 
     [Fact]
-    public async Task The_configuration_check_finds_a_misspelt_key_and_a_value_Relay_rejects()
+    public async Task The_configuration_check_finds_misspelt_keys_and_a_value_Relay_rejects()
     {
         var m = await Helm.TemplateAsync(Helm.ChartDir, ["ha.yaml"],
-            ["config.Relay.Sources.orders.Slott=relay_x", "config.Relay.Sinks.kafka.BootstrapServer=k:9092", "config.Relay.Sources.billing.MaxBatchRows=0"]);
+            ["config.Relay.Sources.orders.Slott=relay_x", "config.Relay.Sinks.kafka.BootstrapServer=k:9092",
+             "config.Relay.Sources.billing.MaxBatchRows=0", "config.Relay.ShutdownTimout=00:00:10", "config.Relay.Htp.Port=1"]);
         var check = RelayConfigCheck.Check(m.RelayConfigText);
-        Assert.Contains("Relay:Sources:orders:Slott", check.UnknownKeys);
-        Assert.Contains("Relay:Sinks:kafka:BootstrapServer", check.UnknownKeys);
-        Assert.Equal(2, check.UnknownKeys.Count);
+        Assert.Contains(check.Errors, e => e.Contains("Relay:Sources:orders:Slott"));
+        Assert.Contains(check.Errors, e => e.Contains("Relay:Sinks:kafka:BootstrapServer"));
         Assert.Contains(check.Errors, e => e.Contains("Relay:Sources:billing:MaxBatchRows"));
+        Assert.Equal(["Relay:Htp:Port", "Relay:ShutdownTimout"], check.UnknownKeys.Order());
     }
 
     [Theory]
@@ -280,6 +281,17 @@ public sealed class HelmChartTests
         var lint = await Helm.LintAsync(Helm.ChartDir, file);
         Assert.NotEqual(0, lint.ExitCode);
         Assert.Contains(expected, lint.Output);
+    }
+
+    [Theory]
+    [InlineData("config.Relay.ShutdownTimeOut=00:00:10", "ShutdownTimeOut and ShutdownTimeout")]
+    [InlineData("config.Relay.Sources.orders.slot=relay_x", "config.Relay.Sources.orders.Slot and slot")]
+    public async Task One_key_in_two_spellings_is_refused_as_Relay_would(string set, string expected)
+    {
+        // .NET configuration keys are case-insensitive, and its JSON reader refuses a file with a key twice.
+        var result = await Helm.TemplateRawAsync(Helm.ChartDir, [Path.Combine(Helm.ValuesDir, "ha.yaml")], [set]);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, result.Stderr);
     }
 
     [Fact]

@@ -69,9 +69,14 @@ Call: include "relay.configValue" (dict "map" .Values.config "path" (list "Relay
 {{- else if kindIs "map" $m }}
 {{- $key := lower (first .path) }}
 {{- $rest := rest .path }}
+{{- $found := list }}
 {{- range $k, $v := $m }}
-{{- if eq (lower $k) $key }}{{ include "relay.configValue" (dict "map" $v "path" $rest) }}{{ end }}
+{{- if eq (lower $k) $key }}{{ $found = append $found $k }}{{ end }}
 {{- end }}
+{{- if gt (len $found) 1 }}
+{{- fail (printf "config has %s: configuration keys are case-insensitive, so they set one key. Keep one." (join " and " $found)) }}
+{{- end }}
+{{- range $found }}{{ include "relay.configValue" (dict "map" (get $m .) "path" $rest) }}{{ end }}
 {{- end }}
 {{- end }}
 
@@ -135,24 +140,31 @@ rounded up.
 {{- end }}
 
 {{/*
-Refuses a password in .Values.config (it would land in a ConfigMap): keys named like a password or
-secret, connection strings with Password=/Pwd=, and URLs with user:password@. The message names the
-key and never the value.
-Call: include "relay.assertNoSecrets" (dict "value" .Values.config "path" "config")
+Checks .Values.config before it is written to the ConfigMap, and names the key in each message:
+- no password: a key named like a password or secret, a connection string with Password=/Pwd=, a URL
+  with user:password@ (the value is never repeated);
+- no key twice in two spellings (.NET configuration keys are case-insensitive, and Relay refuses a
+  JSON file that has both).
+Call: include "relay.assertConfig" (dict "value" .Values.config "path" "config")
 */}}
-{{- define "relay.assertNoSecrets" -}}
+{{- define "relay.assertConfig" -}}
 {{- $path := .path }}
 {{- if kindIs "map" .value }}
+{{- $seen := dict }}
 {{- range $k, $v := .value }}
 {{- $p := printf "%s.%s" $path $k }}
+{{- if hasKey $seen (lower $k) }}
+{{- fail (printf "%s.%s and %s both set one key: configuration keys are case-insensitive. Keep one." $path (get $seen (lower $k)) $k) }}
+{{- end }}
+{{- $_ := set $seen (lower $k) $k }}
 {{- if and (regexMatch "(?i)(password|passwd|secret|key\\.pem$)" $k) (not (kindIs "map" $v)) (ne (toString $v) "") }}
 {{- fail (printf "%s holds a secret, and config is written to a ConfigMap. Remove it and give it as an environment variable from a Secret (existingSecret, secretEnv or secrets), e.g. %s." $p (include "relay.envName" $p)) }}
 {{- end }}
-{{- include "relay.assertNoSecrets" (dict "value" $v "path" $p) }}
+{{- include "relay.assertConfig" (dict "value" $v "path" $p) }}
 {{- end }}
 {{- else if kindIs "slice" .value }}
 {{- range $i, $v := .value }}
-{{- include "relay.assertNoSecrets" (dict "value" $v "path" (printf "%s[%d]" $path $i)) }}
+{{- include "relay.assertConfig" (dict "value" $v "path" (printf "%s[%d]" $path $i)) }}
 {{- end }}
 {{- else if kindIs "string" .value }}
 {{- if or (regexMatch "(?i)(^|[;,])\\s*(password|pwd)\\s*=\\s*[^;,\\s]" .value) (regexMatch "://[^/@:\\s]+:[^/@\\s]+@" .value) }}
@@ -201,7 +213,7 @@ own pod in sidecar mode (with the volumes of "relay.volumes"):
 */}}
 {{- define "relay.container" -}}
 {{- include "relay.assertHttpEnabled" . -}}
-{{- include "relay.assertNoSecrets" (dict "value" .Values.config "path" "config") -}}
+{{- include "relay.assertConfig" (dict "value" .Values.config "path" "config") -}}
 name: relay
 image: {{ printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) | quote }}
 imagePullPolicy: {{ .Values.image.pullPolicy }}
