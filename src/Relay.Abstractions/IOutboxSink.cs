@@ -9,6 +9,15 @@ public sealed record OutboxMessage(
 {
     /// <summary>The event id, also carried in the "id" header, for consumer-side de-duplication.</summary>
     public string? EventId { get; init; }
+
+    /// <summary>
+    /// Why the row could not be routed, every reason found (empty for a routed message). The router sets it;
+    /// a message is a dead letter because it has reasons, whatever its topic is called.
+    /// </summary>
+    public IReadOnlyList<string> DeadLetterReasons { get; init; } = [];
+
+    /// <summary>True when the router sent the row to the dead-letter topic.</summary>
+    public bool IsDeadLetter => DeadLetterReasons.Count > 0;
 }
 
 /// <summary>

@@ -17,6 +17,12 @@ public interface IOutboxSourceFactory
     IEnumerable<string> Validate(SourceContext context);
 
     IOutboxSource Create(SourceContext context);
+
+    /// <summary>
+    /// Optional: a probe that measures the source's lag on its own connection (see <see cref="ISourceLagProbe"/>);
+    /// null (the default) when the kind cannot measure it.
+    /// </summary>
+    ISourceLagProbe? CreateLagProbe(SourceContext context) => null;
 }
 
 /// <summary>Creates sinks of one kind (the Kind value in a sink's configuration).</summary>

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Relay.Health;
 using Microsoft.Extensions.Options;
 using Relay.Telemetry;
 
@@ -11,6 +13,9 @@ public static class RelayServiceCollectionExtensions
     {
         services.AddMetrics();
         services.AddSingleton<RelayTelemetry>();
+        services.TryAddSingleton<SourceStates>();
+        services.TryAddSingleton<SecretScrubber>();
+        services.TryAddSingleton(new RelayHostSettings());
         services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
         services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.SectionName).ValidateOnStart();
         services.AddHostedService<RelayWorker>();

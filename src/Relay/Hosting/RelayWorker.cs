@@ -1,19 +1,27 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Relay.Health;
 using Relay.Pipeline;
 using Relay.Routing;
 using Relay.Telemetry;
 
 namespace Relay.Hosting;
 
-/// <summary>Runs one pipeline per configured source until shutdown; a fatal error stops the host with exit code 1.</summary>
+/// <summary>
+/// Runs one pipeline per enabled source until shutdown, and samples each source's lag. A source whose
+/// pipeline fails for good (<see cref="RelayFatalException"/>) is marked failed while the others keep
+/// running; when every enabled source has failed the host stops with exit code 1.
+/// </summary>
 internal sealed class RelayWorker(
     IConfiguration configuration,
     IEnumerable<IOutboxSourceFactory> sourceFactories,
     IEnumerable<IOutboxSinkFactory> sinkFactories,
     IServiceProvider services,
     RelayTelemetry telemetry,
+    SourceStates states,
+    SecretScrubber scrubber,
+    RelayHostSettings settings,
     ILoggerFactory loggerFactory,
     IHostApplicationLifetime lifetime) : BackgroundService
 {
@@ -25,30 +33,54 @@ internal sealed class RelayWorker(
         var plan = RelayPlan.Build(configuration, sourceFactories, sinkFactories, services, errors);
         if (errors.Count > 0) throw new RelayFatalException(string.Join(Environment.NewLine, errors));
 
-        var pipelines = plan.Select(p => new SourcePipeline(
-            p.Source.Name,
-            () => p.SourceFactory.Create(p.Source),
-            () => p.SinkFactory.Create(p.Sink, p.Source.Name),
-            new OutboxRouter(p.Options.Outbox, p.Source.Name),
-            p.Options.MaxBatchRows,
-            telemetry,
-            loggerFactory.CreateLogger($"Relay.Pipeline.{p.Source.Name}"))).ToList();
+        var runs = new List<Task>();
+        foreach (var p in plan)
+        {
+            var status = states.Register(p.Source.Name, p.Options.Kind!, p.Sink.Name);
+            var logger = loggerFactory.CreateLogger($"Relay.Pipeline.{p.Source.Name}");
+            var pipeline = new SourcePipeline(
+                p.Source.Name,
+                () => p.SourceFactory.Create(p.Source),
+                () => p.SinkFactory.Create(p.Sink, p.Source.Name),
+                new OutboxRouter(p.Options.Outbox, p.Source.Name),
+                p.Options.MaxBatchRows,
+                telemetry,
+                logger,
+                status,
+                scrubber)
+            {
+                MessagingSystem = p.SinkFactory.Kind.ToLowerInvariant(),
+            };
+            runs.Add(RunAsync(pipeline, stoppingToken));
 
-        _logger.LogInformation("Relay starting {Count} source(s): {Sources}", pipelines.Count, string.Join(", ", plan.Select(p => $"{p.Source.Name} ({p.Options.Kind} → {p.Sink.Name})")));
-        await Task.WhenAll(pipelines.Select(p => RunAsync(p, stoppingToken)));
+            var sampler = new LagSampler(status, () => p.SourceFactory.CreateLagProbe(p.Source), settings.LagInterval, telemetry, scrubber, logger);
+            runs.Add(sampler.RunAsync(stoppingToken));
+        }
+
+        _logger.LogInformation("Relay starting {Count} source(s): {Sources}", plan.Count, string.Join(", ", plan.Select(p => $"{p.Source.Name} ({p.Options.Kind} → {p.Sink.Name})")));
+        await Task.WhenAll(runs);
     }
 
     private async Task RunAsync(SourcePipeline pipeline, CancellationToken stoppingToken)
     {
+        await Task.Yield();
         try
         {
             await pipeline.RunAsync(stoppingToken);
         }
         catch (RelayFatalException e)
         {
-            _logger.LogCritical("Source {Source} cannot run: {Problem}", pipeline.SourceName, e.Message);
-            Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            if (states.AllFailed)
+            {
+                _logger.LogCritical("Source {Source} cannot run: {Problem}. Every source has failed; stopping with exit code 1.", pipeline.SourceName, scrubber.Scrub(e.Message).TrimEnd('.'));
+                Environment.ExitCode = 1;
+                lifetime.StopApplication();
+            }
+            else
+            {
+                _logger.LogCritical("Source {Source} cannot run and is marked failed (the other sources keep running; restart the relay after fixing it): {Problem}",
+                    pipeline.SourceName, scrubber.Scrub(e.Message).TrimEnd('.'));
+            }
         }
     }
 }

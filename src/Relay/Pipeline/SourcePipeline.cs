@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Relay.Batching;
+using Relay.Health;
+using Relay.Hosting;
 using Relay.Routing;
 using Relay.Telemetry;
 
@@ -20,12 +22,31 @@ public sealed class SourcePipeline(
     OutboxRouter router,
     int maxBatchRows,
     RelayTelemetry telemetry,
-    ILogger logger)
+    ILogger logger,
+    SourceStatus? status = null,
+    SecretScrubber? scrubber = null)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(15);
 
     public string SourceName => sourceName;
+
+    /// <summary>The sink's messaging.system attribute value (kafka, redis).</summary>
+    public string MessagingSystem { get; init; } = "unknown";
+
+    /// <summary>Where the pipeline is (acquire, initialize, read, publish, acknowledge), for errors by stage.</summary>
+    private volatile string _stage = Stages.Acquire;
+
+    private static class Stages
+    {
+        public const string Acquire = "acquire";
+        public const string Initialize = "initialize";
+        public const string Read = "read";
+        public const string Publish = "publish";
+        public const string Acknowledge = "acknowledge";
+    }
+
+    private string Describe(Exception e) => scrubber?.Describe(e) ?? $"{e.GetType().Name}: {e.Message}";
 
     /// <summary>Runs until cancelled; throws <see cref="RelayFatalException"/> when retrying cannot help.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -41,24 +62,32 @@ public sealed class SourcePipeline(
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
+                status?.Stopped();
                 return;
             }
-            catch (RelayFatalException)
+            catch (RelayFatalException e)
             {
+                CountError(e);
+                status?.Failed(Describe(e));
                 throw;
             }
             catch (SinkFencedException e)
             {
-                logger.LogWarning("Source {Source}: another relay took over the sink ({Reason}); standing by and starting over", sourceName, e.Message);
+                CountError(e);
+                status?.Retrying(Describe(e));
+                logger.LogWarning("Source {Source}: another relay took over the sink ({Reason}); standing by and starting over", sourceName, scrubber?.Scrub(e.Message) ?? e.Message);
             }
             catch (Exception e)
             {
-                logger.LogError(e, "Source {Source}: pipeline failed; restarting from the committed position in {Backoff}", sourceName, backoff);
+                CountError(e);
+                status?.Retrying(Describe(e));
+                logger.LogError("Source {Source}: pipeline failed in stage {Stage}; restarting from the committed position in {Backoff}: {Error}",
+                    sourceName, _stage, backoff, scrubber?.Scrub(e.ToString()) ?? e.ToString());
             }
-            telemetry.PipelineRestarts.Add(1, new KeyValuePair<string, object?>("source", sourceName));
+            telemetry.PipelineRestarts.Add(1, new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, sourceName));
             if (Stopwatch.GetElapsedTime(started) > MaxBackoff) backoff = TimeSpan.FromMilliseconds(500);
             try { await Task.Delay(backoff, cancellationToken); }
-            catch (OperationCanceledException) { return; }
+            catch (OperationCanceledException) { status?.Stopped(); return; }
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
         }
     }
@@ -69,8 +98,14 @@ public sealed class SourcePipeline(
         await using var sink = createSink();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
+        _stage = Stages.Acquire;
+        status?.Starting();
         await source.AcquireAsync(stop.Token);
+        status?.Acquired();
+        _stage = Stages.Initialize;
         var committed = await sink.InitializeAsync(sourceName, stop.Token);
+        status?.Streaming();
+        _stage = Stages.Read;
         logger.LogInformation("Source {Source}: resuming after committed position {Position}", sourceName, committed?.Value ?? "(none)");
 
         var queue = Channel.CreateBounded<SourceBatch>(new BoundedChannelOptions(Math.Max(64, maxBatchRows))
@@ -125,15 +160,18 @@ public sealed class SourcePipeline(
             for (var i = 0; i < rows.Count; i++)
             {
                 messages[i] = router.Route(rows[i]);
-                if (router.IsDeadLetter(messages[i]))
+                if (messages[i].IsDeadLetter)
                 {
                     deadLetters++;
                     logger.LogWarning("Source {Source}: event {EventId} sent to the dead-letter topic: {Reason}",
-                        sourceName, messages[i].EventId, DeadLetterReason(messages[i]));
+                        sourceName, messages[i].EventId, string.Join("; ", messages[i].DeadLetterReasons));
                 }
             }
 
+            _stage = Stages.Publish;
             await sink.PublishAsync(messages, position, cancellationToken);
+            status?.Published();
+            _stage = Stages.Acknowledge;
             var commitSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
             // the batch is committed, and finishing the acknowledgement spares the next start a redo.
@@ -145,16 +183,14 @@ public sealed class SourcePipeline(
             telemetry.BatchesCommitted.Add(1, tag);
             telemetry.BatchSize.Record(messages.Length, tag);
             telemetry.CommitDuration.Record(commitSeconds, tag);
+            _stage = Stages.Read;
             logger.LogDebug("Source {Source}: committed {Count} messages up to {Position}", sourceName, messages.Length, position.Value);
         }
     }
 
-    private static string DeadLetterReason(OutboxMessage message)
-    {
-        foreach (var (name, value) in message.Headers)
-        {
-            if (name == OutboxRouter.ErrorHeader) return System.Text.Encoding.UTF8.GetString(value);
-        }
-        return "unknown";
-    }
+    private void CountError(Exception e) =>
+        telemetry.Errors.Add(1,
+            new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, sourceName),
+            new KeyValuePair<string, object?>(RelayTelemetry.ErrorTypeTag, e.GetType().Name),
+            new KeyValuePair<string, object?>(RelayTelemetry.StageTag, _stage));
 }

@@ -75,29 +75,27 @@ public sealed class OutboxRouter
             var other => Encoding.UTF8.GetBytes(Text(other)!),
         };
 
-        string? problem = null;
-        string? topic = null;
+        // Every reason is kept: an operator fixing the row should learn all that is wrong with it at once.
+        var problems = new List<string>(2);
         if (aggregateId is null)
-            problem = $"column {_options.AggregateIdColumn} (the sharding key) is NULL";
-        else if (!_topic.TryRender(row, _sourceName, out topic, out var renderProblem))
-            problem = renderProblem;
+            problems.Add($"column {_options.AggregateIdColumn} (the sharding key) is NULL");
+        if (!_topic.TryRender(row, _sourceName, out var topic, out var renderProblem))
+            problems.Add(renderProblem!);
         else if (!TopicTemplate.IsValidTopic(topic))
-            problem = $"topic '{topic}' from template '{_options.TopicTemplate}' is not a valid topic name";
+            problems.Add($"topic '{topic}' from template '{_options.TopicTemplate}' is not a valid topic name");
         if (payloadBytes is { Length: var length } && length > _options.MaxPayloadBytes)
         {
-            problem = $"payload is {length} bytes, over Outbox:MaxPayloadBytes ({_options.MaxPayloadBytes}); the payload is left out of this message and stays in the outbox row {eventId}";
+            problems.Add($"payload is {length} bytes, over Outbox:MaxPayloadBytes ({_options.MaxPayloadBytes}); the payload is left out of this message and stays in the outbox row {eventId}");
             payloadBytes = null;
         }
 
-        if (problem is null)
+        if (problems.Count == 0)
             return new OutboxMessage(topic!, key, payloadBytes, headers) { EventId = eventId };
 
-        headers.Add(new(ErrorHeader, Encoding.UTF8.GetBytes(problem)));
+        headers.Add(new(ErrorHeader, Encoding.UTF8.GetBytes(string.Join("; ", problems))));
         headers.Add(new(SourceHeader, Encoding.UTF8.GetBytes(_sourceName)));
-        return new OutboxMessage(_options.DeadLetterTopic, key, payloadBytes, headers) { EventId = eventId };
+        return new OutboxMessage(_options.DeadLetterTopic, key, payloadBytes, headers) { EventId = eventId, DeadLetterReasons = problems };
     }
-
-    public bool IsDeadLetter(OutboxMessage message) => message.Topic == _options.DeadLetterTopic;
 
     private static void AddHeader(List<KeyValuePair<string, byte[]>> headers, string name, object? value)
     {

@@ -21,6 +21,9 @@ public sealed partial class RelayProcess : IDisposable
     }
 
     public int Id => _process.Id;
+
+    /// <summary>The working directory (the content root), where a test may put appsettings.json or a --config file.</summary>
+    public string WorkingDirectory => _workDir;
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
@@ -29,7 +32,7 @@ public sealed partial class RelayProcess : IDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static RelayProcess Start(IReadOnlyDictionary<string, string> environment)
+    public static RelayProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var workDir = Directory.CreateTempSubdirectory("relay-run-").FullName;
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
@@ -41,8 +44,12 @@ public sealed partial class RelayProcess : IDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Relay.dll"));
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase)).ToList())
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase)
+                     || k.StartsWith("OTEL_", StringComparison.OrdinalIgnoreCase) || k == "RELAY_CONFIG_FILE").ToList())
             info.Environment.Remove(key);
+        // Tests that do not look at the HTTP endpoint must not fight over port 8080; those that do set a free port.
+        info.Environment["Relay__Http__Enabled"] = "false";
         info.Environment["DOTNET_ENVIRONMENT"] = "Test";
         info.Environment["Logging__Console__FormatterName"] = "simple";
         foreach (var (key, value) in environment) info.Environment[key] = value;

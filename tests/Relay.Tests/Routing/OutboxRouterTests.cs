@@ -26,7 +26,7 @@ public class OutboxRouterTests
         Assert.Equal("OrderCreated", Header(m, "type"));
         Assert.Equal("6f1c4d5e-0000-4000-8000-000000000001", m.EventId);
         Assert.DoesNotContain(m.Headers, h => h.Key == "traceparent");
-        Assert.False(router.IsDeadLetter(m));
+        Assert.False(m.IsDeadLetter);
     }
 
     [Fact]
@@ -66,7 +66,8 @@ public class OutboxRouterTests
         var m = router.Route(Row(aggregateType: type, aggregateId: id));
 
         Assert.Equal("relay.deadletter", m.Topic);
-        Assert.True(router.IsDeadLetter(m));
+        Assert.True(m.IsDeadLetter);
+        Assert.Single(m.DeadLetterReasons);
         Assert.Contains(reasonFragment, Header(m, OutboxRouter.ErrorHeader));
         Assert.Equal("orders-db", Header(m, OutboxRouter.SourceHeader));
         Assert.Equal("{\"total\":10}", Encoding.UTF8.GetString(m.Value!)); // nothing of the row is lost
@@ -82,6 +83,33 @@ public class OutboxRouterTests
         Assert.Null(m.Value);
         Assert.Contains("MaxPayloadBytes", Header(m, OutboxRouter.ErrorHeader));
         Assert.Equal("6f1c4d5e-0000-4000-8000-000000000001", Header(m, "id"));
+    }
+
+    [Fact]
+    public void A_routed_row_whose_topic_is_named_like_the_dead_letter_topic_is_not_a_dead_letter()
+    {
+        var router = new OutboxRouter(new OutboxTableOptions { TopicTemplate = "relay.{aggregatetype}" }, "s");
+        var m = router.Route(Row(aggregateType: "deadletter"));
+
+        Assert.Equal("relay.deadletter", m.Topic);
+        Assert.False(m.IsDeadLetter);
+        Assert.Empty(m.DeadLetterReasons);
+        Assert.DoesNotContain(m.Headers, h => h.Key == OutboxRouter.ErrorHeader);
+    }
+
+    [Fact]
+    public void Every_reason_is_kept_when_a_row_has_several_problems()
+    {
+        var router = new OutboxRouter(new OutboxTableOptions { MaxPayloadBytes = 8 }, "s");
+        var m = router.Route(Row(aggregateType: "order line", aggregateId: null, payload: "{\"far\":\"too long\"}"));
+
+        Assert.True(m.IsDeadLetter);
+        Assert.Equal(3, m.DeadLetterReasons.Count);
+        var header = Header(m, OutboxRouter.ErrorHeader);
+        Assert.Contains("sharding key", header);
+        Assert.Contains("not a valid topic name", header);
+        Assert.Contains("MaxPayloadBytes", header);
+        Assert.Null(m.Value);
     }
 
     [Theory]

@@ -5,13 +5,17 @@ namespace Relay.Sinks.Redis;
 
 /// <summary>
 /// Publishes to Redis Streams (one stream per topic) and commits each batch's entries together with
-/// the source position in one MULTI/EXEC. Fencing: every sink that takes over a source increments
-/// the source's epoch, and each EXEC is conditional (WATCH) on the epoch still being its own, so a
-/// zombie relay's transaction is discarded whole.
+/// the source position in one server-side Lua script, which Redis runs atomically: it checks the
+/// fencing epoch and the type of every stream key first, and only when all is well appends the
+/// entries and writes the position. Fencing: every sink that takes over a source increments the
+/// source's epoch, so a zombie relay's script finds a newer epoch and writes nothing.
 /// </summary>
 /// <remarks>
+/// Why a script and not MULTI/EXEC: Redis does not roll a transaction back when a command in it fails
+/// at run time (an XADD on a key that holds another type), so the position would commit past a lost
+/// message. The script checks before its first write, so no write of a batch can fail half-way.
 /// Entry fields: "key" and "value" (left out when null), and one "h.&lt;name&gt;" field per header.
-/// Needs a single Redis (or every key in one cluster slot): MULTI/EXEC cannot span cluster slots.
+/// Needs a single Redis (or every key in one cluster slot): a script cannot span cluster slots.
 /// </remarks>
 public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logger) : IOutboxSink
 {
@@ -19,22 +23,48 @@ public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logge
     public const string ValueField = "value";
     public const string HeaderFieldPrefix = "h.";
 
+    private const string FencedError = "RELAYFENCED";
+    private const string WrongTypeError = "RELAYWRONGTYPE";
+
+    // KEYS: epoch, offsets hash, then each stream once. ARGV: epoch, source name, position, MAXLEN
+    // ('' for none), then per message: the index of its stream in KEYS, the field count, the fields.
+    private const string PublishScript = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+          return redis.error_reply('RELAYFENCED the epoch is no longer ' .. ARGV[1])
+        end
+        for k = 3, #KEYS do
+          local t = redis.call('TYPE', KEYS[k])['ok']
+          if t ~= 'stream' and t ~= 'none' then
+            return redis.error_reply('RELAYWRONGTYPE ' .. t .. ' ' .. KEYS[k])
+          end
+        end
+        local i = 5
+        while i <= #ARGV do
+          local key = KEYS[tonumber(ARGV[i])]
+          local n = tonumber(ARGV[i + 1])
+          if ARGV[4] == '' then
+            redis.call('XADD', key, '*', unpack(ARGV, i + 2, i + 1 + n))
+          else
+            redis.call('XADD', key, 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, i + 2, i + 1 + n))
+          end
+          i = i + 2 + n
+        end
+        redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+        return 1
+        """;
+
     private ConnectionMultiplexer? _redis;
     private string _sourceName = "";
     private RedisKey _epochKey;
     private RedisKey _offsetsKey;
     private long _epoch;
-    private readonly HashSet<string> _checkedStreams = new(StringComparer.Ordinal);
 
     public async Task<SourcePosition?> InitializeAsync(string sourceName, CancellationToken cancellationToken)
     {
         _sourceName = sourceName;
-        _offsetsKey = options.KeyPrefix + "offsets";
-        _epochKey = options.KeyPrefix + "epoch:" + sourceName;
-        var config = ConfigurationOptions.Parse(options.Configuration!);
-        config.AbortOnConnectFail = false;
-        config.ClientName = "relay";
-        _redis = await ConnectionMultiplexer.ConnectAsync(config).WaitAsync(cancellationToken);
+        _offsetsKey = OffsetsKey(options);
+        _epochKey = EpochKey(options, sourceName);
+        _redis = await ConnectAsync(options, cancellationToken);
         var db = _redis.GetDatabase();
         _epoch = await db.StringIncrementAsync(_epochKey).WaitAsync(cancellationToken);
         var committed = await db.HashGetAsync(_offsetsKey, sourceName).WaitAsync(cancellationToken);
@@ -42,47 +72,63 @@ public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logge
         return committed.IsNull ? null : new SourcePosition(committed!);
     }
 
+    internal static RedisKey OffsetsKey(RedisSinkOptions options) => options.KeyPrefix + "offsets";
+
+    internal static RedisKey EpochKey(RedisSinkOptions options, string sourceName) => options.KeyPrefix + "epoch:" + sourceName;
+
+    internal static async Task<ConnectionMultiplexer> ConnectAsync(RedisSinkOptions options, CancellationToken cancellationToken)
+    {
+        var config = ConfigurationOptions.Parse(options.Configuration!);
+        config.AbortOnConnectFail = false;
+        config.ClientName = "relay";
+        return await ConnectionMultiplexer.ConnectAsync(config).WaitAsync(cancellationToken);
+    }
+
     public async Task PublishAsync(IReadOnlyList<OutboxMessage> messages, SourcePosition position, CancellationToken cancellationToken)
     {
         if (_redis is null) throw new InvalidOperationException("InitializeAsync must run before PublishAsync.");
-        await CheckStreamsAsync(messages, cancellationToken);
-        var transaction = _redis.GetDatabase().CreateTransaction();
-        transaction.AddCondition(Condition.StringEqual(_epochKey, _epoch));
-        var pending = new List<Task>(messages.Count + 1);
+        var keys = new List<RedisKey> { _epochKey, _offsetsKey };
+        var streamIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var args = new List<RedisValue>(4 + messages.Count * 12)
+        {
+            _epoch, _sourceName, position.Value, options.MaxStreamLength is { } max ? max : RedisValue.EmptyString,
+        };
         foreach (var message in messages)
         {
-            pending.Add(transaction.StreamAddAsync(
-                message.Topic, Fields(message), maxLength: options.MaxStreamLength, useApproximateMaxLength: true));
+            if (!streamIndex.TryGetValue(message.Topic, out var index))
+            {
+                keys.Add(message.Topic);
+                index = keys.Count; // Lua arrays start at 1
+                streamIndex[message.Topic] = index;
+            }
+            var fields = Fields(message);
+            args.Add(index);
+            args.Add(fields.Length * 2);
+            foreach (var field in fields)
+            {
+                args.Add(field.Name);
+                args.Add(field.Value);
+            }
         }
-        pending.Add(transaction.HashSetAsync(_offsetsKey, _sourceName, position.Value));
 
-        // EXEC is not cancellable once sent: it either applies everything or nothing.
-        if (!await transaction.ExecuteAsync())
+        // Once sent, the script runs to its end or writes nothing; it is not cut short by cancellation.
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await _redis.GetDatabase().ScriptEvaluateAsync(PublishScript, keys.ToArray(), args.ToArray());
+        }
+        catch (RedisServerException e) when (e.Message.Contains(FencedError, StringComparison.Ordinal))
         {
             throw new SinkFencedException(
-                $"the epoch of source '{_sourceName}' in Redis is no longer {_epoch}: another relay took over; this batch was discarded");
+                $"the epoch of source '{_sourceName}' in Redis is no longer {_epoch}: another relay took over; this batch was discarded", e);
         }
-        await Task.WhenAll(pending);
-    }
-
-    /// <summary>
-    /// Redis does not roll back a transaction whose XADD fails at run time (a key of another type), so the
-    /// offset would advance past a lost message: check each topic's key once before writing to it.
-    /// </summary>
-    private async Task CheckStreamsAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
-    {
-        var db = _redis!.GetDatabase();
-        foreach (var message in messages)
+        catch (RedisServerException e) when (e.Message.Contains(WrongTypeError, StringComparison.Ordinal))
         {
-            if (!_checkedStreams.Add(message.Topic)) continue;
-            var type = await db.KeyTypeAsync(message.Topic).WaitAsync(cancellationToken);
-            if (type is not (RedisType.Stream or RedisType.None))
-            {
-                _checkedStreams.Remove(message.Topic);
-                throw new RelayFatalException(
-                    $"Redis key '{message.Topic}' holds a {type}, not a stream, so messages for that topic cannot be written. " +
-                    "Rename or delete that key, or change Outbox:TopicTemplate so topics do not collide with it.");
-            }
+            var words = e.Message[(e.Message.IndexOf(WrongTypeError, StringComparison.Ordinal) + WrongTypeError.Length)..].Trim().Split(' ', 2);
+            var (type, key) = words.Length == 2 ? (words[0], words[1]) : ("another type", e.Message);
+            throw new RelayFatalException(
+                $"Redis key '{key}' holds a {type}, not a stream, so messages for that topic cannot be written; nothing of this batch was written " +
+                "and the committed position did not move. Rename or delete that key, or change Outbox:TopicTemplate so topics do not collide with it.");
         }
     }
 

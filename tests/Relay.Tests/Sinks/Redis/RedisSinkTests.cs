@@ -95,6 +95,52 @@ public class RedisSinkTests
     }
 
     [Fact]
+    public async Task A_stream_key_replaced_by_another_type_between_batches_commits_nothing_and_keeps_the_position()
+    {
+        var (options, db, mux) = await SetupAsync();
+        using var _ = mux;
+        var other = "relay-test." + Guid.NewGuid().ToString("N");
+        var swapped = "relay-test." + Guid.NewGuid().ToString("N");
+
+        await using var sink = Sink(options);
+        await sink.InitializeAsync("src", default);
+        await sink.PublishAsync([Message(swapped, "a", "1", "e1"), Message(other, "b", "1", "e2")], new SourcePosition("p1"), default);
+        Assert.Equal(1, await db.StreamLengthAsync(swapped));
+
+        // Someone replaces the stream with a list between two batches of the same sink.
+        await db.KeyDeleteAsync(swapped);
+        await db.ListRightPushAsync(swapped, "not a stream");
+
+        var e = await Assert.ThrowsAsync<RelayFatalException>(() =>
+            sink.PublishAsync([Message(other, "b", "2", "e3"), Message(swapped, "a", "2", "e4")], new SourcePosition("p2"), default));
+        Assert.Contains(swapped, e.Message);
+        Assert.Contains("list", e.Message);
+        Assert.Equal(1, await db.StreamLengthAsync(other)); // the batch's other stream got nothing either
+        Assert.Equal(1, await db.ListLengthAsync(swapped));
+        Assert.Equal("p1", (string?)await db.HashGetAsync(options.KeyPrefix + "offsets", "src"));
+        await db.KeyDeleteAsync([other, swapped]);
+    }
+
+    [Fact]
+    public async Task MaxStreamLength_trims_each_stream_approximately()
+    {
+        var (options, db, mux) = await SetupAsync();
+        using var _ = mux;
+        var topic = "relay-test." + Guid.NewGuid().ToString("N");
+        var trimmed = new RedisSinkOptions { Configuration = options.Configuration, KeyPrefix = options.KeyPrefix, MaxStreamLength = 10 };
+
+        await using var sink = Sink(trimmed);
+        await sink.InitializeAsync("src", default);
+        for (var batch = 0; batch < 30; batch++)
+            await sink.PublishAsync(Enumerable.Range(0, 20).Select(i => Message(topic, "k", $"{batch}.{i}", $"e{batch}.{i}")).ToList(), new SourcePosition($"p{batch}"), default);
+
+        // MAXLEN ~ trims whole macro nodes (100 entries by default), so far fewer than the 600 written remain.
+        Assert.InRange(await db.StreamLengthAsync(topic), 10, 300);
+        Assert.Equal("p29", (string?)await db.HashGetAsync(options.KeyPrefix + "offsets", "src"));
+        await db.KeyDeleteAsync(topic);
+    }
+
+    [Fact]
     public void Validation_names_the_missing_key_and_never_echoes_the_password()
     {
         var factory = new RedisSinkFactory(NullLoggerFactory.Instance);

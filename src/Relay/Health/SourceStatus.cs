@@ -1,0 +1,165 @@
+namespace Relay.Health;
+
+/// <summary>
+/// One source's live status: its pipeline state, whether this replica is the active one, the last
+/// error and publish, and the latest lag sample. Written by the pipeline and the lag sampler, read
+/// by /readyz and the metrics; every member is safe to use from any thread.
+/// </summary>
+public sealed class SourceStatus(string name, string kind, string sink)
+{
+    private readonly Lock _lock = new();
+    private SourceState _state = SourceState.Starting;
+    private DateTimeOffset _since = DateTimeOffset.UtcNow;
+    private bool _acquiring;
+    private bool _active;
+    private string? _lastError;
+    private DateTimeOffset? _lastErrorAt;
+    private long? _lastPublishTimestamp;
+    private DateTimeOffset? _lastPublishAt;
+    private SourceLagSample? _lag;
+    private DateTimeOffset? _lagAt;
+    private string? _lagError;
+
+    public string Name => name;
+    public string Kind => kind;
+    public string Sink => sink;
+
+    public SourceState State { get { lock (_lock) return _state; } }
+
+    /// <summary>True while this replica holds the source's lease and may publish.</summary>
+    public bool Active { get { lock (_lock) return _active; } }
+
+    /// <summary>Starting: the pipeline is connecting or waiting for the source's lease.</summary>
+    public void Starting()
+    {
+        lock (_lock)
+        {
+            _acquiring = true;
+            _active = false;
+            // A lease held by another relay, seen by the lag probe, means the wait is a standby, not a start-up.
+            Set(_lag?.LeaseHeldElsewhere == true ? SourceState.Standby : SourceState.Starting);
+        }
+    }
+
+    /// <summary>The lease is ours: this replica is the active one from now on.</summary>
+    public void Acquired()
+    {
+        lock (_lock)
+        {
+            _acquiring = false;
+            _active = true;
+        }
+    }
+
+    /// <summary>The committed position is read and the source streams.</summary>
+    public void Streaming()
+    {
+        lock (_lock) Set(SourceState.Streaming);
+    }
+
+    /// <summary>The pipeline failed; it starts over after a backoff. <paramref name="error"/> must hold no secret.</summary>
+    public void Retrying(string error)
+    {
+        lock (_lock)
+        {
+            _acquiring = false;
+            _active = false;
+            _lastError = error;
+            _lastErrorAt = DateTimeOffset.UtcNow;
+            Set(SourceState.Retrying);
+        }
+    }
+
+    /// <summary>A problem retrying cannot fix. <paramref name="error"/> must hold no secret.</summary>
+    public void Failed(string error)
+    {
+        lock (_lock)
+        {
+            _acquiring = false;
+            _active = false;
+            _lastError = error;
+            _lastErrorAt = DateTimeOffset.UtcNow;
+            Set(SourceState.Failed);
+        }
+    }
+
+    public void Stopped()
+    {
+        lock (_lock)
+        {
+            _acquiring = false;
+            _active = false;
+            if (_state != SourceState.Failed) Set(SourceState.Stopped);
+        }
+    }
+
+    /// <summary>A batch was committed to the sink.</summary>
+    public void Published()
+    {
+        lock (_lock)
+        {
+            _lastPublishTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+            _lastPublishAt = DateTimeOffset.UtcNow;
+        }
+    }
+
+    /// <summary>Seconds since this replica last committed a batch for the source; null before the first.</summary>
+    public double? SecondsSinceLastPublish
+    {
+        get
+        {
+            lock (_lock)
+                return _lastPublishTimestamp is { } t ? System.Diagnostics.Stopwatch.GetElapsedTime(t).TotalSeconds : null;
+        }
+    }
+
+    /// <summary>A new lag sample (or the reason sampling failed, without secrets).</summary>
+    public void Sampled(SourceLagSample? sample, string? error)
+    {
+        lock (_lock)
+        {
+            if (sample is not null)
+            {
+                _lag = sample;
+                _lagAt = DateTimeOffset.UtcNow;
+            }
+            _lagError = error;
+            if (_acquiring && _state is SourceState.Starting or SourceState.Standby)
+                Set(sample?.LeaseHeldElsewhere == true ? SourceState.Standby : SourceState.Starting);
+        }
+    }
+
+    public SourceLagSample? Lag { get { lock (_lock) return _lag; } }
+
+    /// <summary>A consistent copy for reporting.</summary>
+    public SourceStatusSnapshot Snapshot()
+    {
+        lock (_lock)
+        {
+            return new SourceStatusSnapshot(name, kind, sink, _state, _since, _active, _lastError, _lastErrorAt, _lastPublishAt,
+                _lag, _lagAt, _lagError);
+        }
+    }
+
+    private void Set(SourceState state)
+    {
+        if (_state == state) return;
+        _state = state;
+        _since = DateTimeOffset.UtcNow;
+    }
+}
+
+/// <summary>A point-in-time copy of a <see cref="SourceStatus"/>.</summary>
+public sealed record SourceStatusSnapshot(
+    string Name,
+    string Kind,
+    string Sink,
+    SourceState State,
+    DateTimeOffset Since,
+    bool Active,
+    string? LastError,
+    DateTimeOffset? LastErrorAt,
+    DateTimeOffset? LastPublishAt,
+    SourceLagSample? Lag,
+    DateTimeOffset? LagAt,
+    string? LagError);

@@ -1,0 +1,56 @@
+using System.Net;
+using Relay.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Relay.Tests.Hosting;
+
+/// <summary>A real Prometheus scrapes the relay's /metrics and answers queries for its relay_* series.</summary>
+public sealed class PrometheusScrapeTests
+{
+    [Fact]
+    public async Task Prometheus_scrapes_the_relay_and_returns_its_series()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        await db.CreateOutboxAsync();
+        await db.ExecuteAsync("""
+            INSERT INTO outbox (aggregatetype, aggregateid, type, payload)
+            SELECT 'order', g::text, 'Created', jsonb_build_object('n', g) FROM generate_series(1, 25) g
+            """);
+        var redis = await TestServers.RedisAsync();
+        var prefix = "relay-prom-" + Guid.NewGuid().ToString("N")[..8];
+        var port = RelayHttp.FreePort();
+        var env = RelayHttp.Environment(port);
+        env["Relay__Sources__orders__Kind"] = "PostgresPolling";
+        env["Relay__Sources__orders__ConnectionString"] = db.ConnectionString;
+        env["Relay__Sources__orders__Outbox__TopicTemplate"] = prefix + ".{aggregatetype}";
+        env["Relay__Sinks__main__Kind"] = "Redis";
+        env["Relay__Sinks__main__Configuration"] = redis;
+        env["Relay__Sinks__main__KeyPrefix"] = prefix + ":";
+
+        using var relay = RelayProcess.Start(env);
+        await using var prometheus = await PrometheusServer.StartAsync(port);
+        try
+        {
+            using var http = new RelayHttp(port);
+            await http.WaitForReadinessAsync(relay, (status, _) => status == HttpStatusCode.OK);
+
+            var published = await prometheus.WaitForAsync("sum by (source) (relay_messages_published_total)",
+                r => r.Count == 1 && r[0].Value == 25);
+            Assert.Equal("orders", published[0].Labels["source"]);
+
+            var state = await prometheus.WaitForAsync("relay_pipeline_state == 1", r => r.Count == 1);
+            Assert.Equal("streaming", state[0].Labels["state"]);
+            Assert.Equal("relay", state[0].Labels["job"]);
+
+            var active = await prometheus.WaitForAsync("relay_source_active", r => r.Count == 1);
+            Assert.Equal(1, active[0].Value);
+            await prometheus.WaitForAsync("up{job=\"relay\"}", r => r.Count == 1 && r[0].Value == 1);
+            Assert.Equal(0, await relay.StopAsync(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            await using var mux = await ConnectionMultiplexer.ConnectAsync(redis);
+            await mux.GetDatabase().KeyDeleteAsync([$"{prefix}.order", $"{prefix}:offsets", $"{prefix}:epoch:orders"]);
+        }
+    }
+}
