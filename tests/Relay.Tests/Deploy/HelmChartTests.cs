@@ -77,13 +77,40 @@ public sealed class HelmChartTests
     public async Task The_configuration_check_finds_misspelt_keys_and_a_value_Relay_rejects()
     {
         var m = await Helm.TemplateAsync(Helm.ChartDir, ["ha.yaml"],
-            ["config.Relay.Sources.orders.Slott=relay_x", "config.Relay.Sinks.kafka.BootstrapServer=k:9092",
-             "config.Relay.Sources.billing.MaxBatchRows=0", "config.Relay.ShutdownTimout=00:00:10", "config.Relay.Htp.Port=1"]);
+            ["config.Relay.Sources.orders.Slott=relay_x", "config.Relay.Sinks.kafka.BootstrapServer=k:9092", "config.Relay.Sources.billing.MaxBatchRows=0"]);
         var check = RelayConfigCheck.Check(m.RelayConfigText);
         Assert.Contains(check.Errors, e => e.Contains("Relay:Sources:orders:Slott"));
         Assert.Contains(check.Errors, e => e.Contains("Relay:Sinks:kafka:BootstrapServer"));
         Assert.Contains(check.Errors, e => e.Contains("Relay:Sources:billing:MaxBatchRows"));
-        Assert.Equal(["Relay:Htp:Port", "Relay:ShutdownTimout"], check.UnknownKeys.Order());
+
+        // Keys beside the sources and sinks: the host ignores one it does not know; the check does not.
+        var host = RelayConfigCheck.Check("""{ "Relay": { "Htp": { "Port": 1 }, "ShutdownTimout": "00:00:10", "Http": { "Port": 9000 } } }""");
+        Assert.Equal(["Relay:Htp:Port", "Relay:ShutdownTimout"], host.UnknownKeys.Order());
+    }
+
+    [Fact]
+    public void The_schema_knows_exactly_the_keys_Relays_host_reads()
+    {
+        // config.Relay's keys beside Sources and Sinks are spelt out in values.schema.json (unknown ones
+        // rejected); they must be the ones RelayHostSettings reads, no more and no fewer.
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(Helm.ChartDir, "values.schema.json")))!;
+        var relay = schema["properties"]!["config"]!["properties"]!["Relay"]!;
+        Assert.False((bool)relay["additionalProperties"]!);
+        var inSchema = new List<string>();
+        Collect(relay, "Relay");
+        var readByRelay = RelayConfigCheck.HostKeys().Where(k => k.StartsWith("Relay:", StringComparison.Ordinal)).Order().ToList();
+        Assert.NotEmpty(readByRelay);
+        Assert.Equal(readByRelay, inSchema.Order().ToList());
+
+        void Collect(JsonNode node, string path)
+        {
+            foreach (var (key, child) in node["properties"]!.AsObject())
+            {
+                if (path == "Relay" && key is "Sources" or "Sinks") continue;
+                if (child!["type"] is JsonValue type && (string?)type == "object") Collect(child, path + ":" + key);
+                else inSchema.Add(path + ":" + key);
+            }
+        }
     }
 
     [Theory]
@@ -266,6 +293,8 @@ public sealed class HelmChartTests
     [InlineData("image:\n  pullPolicy: Sometimes", "/image/pullPolicy")]
     [InlineData("probes:\n  readiness:\n    periodSeconds: \"5\"", "/probes/readiness/periodSeconds")]
     [InlineData("config:\n  Sources: {}", "'Sources' not allowed")]
+    [InlineData("config:\n  Relay:\n    Http:\n      Prot: 9090", "'Prot' not allowed")]
+    [InlineData("config:\n  Relay:\n    ShutdownTimout: \"00:00:10\"", "'ShutdownTimout' not allowed")]
     [InlineData("secretEnv:\n  PGPASSWORD:\n    name: db\n    key: password", "/secretEnv/PGPASSWORD")]
     [InlineData("secrets:\n  \"bad name\": x", "bad name")]
     [InlineData("metrics:\n  serviceMonitor:\n    interval: often", "/metrics/serviceMonitor/interval")]
@@ -284,7 +313,7 @@ public sealed class HelmChartTests
     }
 
     [Theory]
-    [InlineData("config.Relay.ShutdownTimeOut=00:00:10", "ShutdownTimeOut and ShutdownTimeout")]
+    [InlineData("config.Relay.Sources.orders.outbox.Table=public.x", "config.Relay.Sources.orders.Outbox and outbox")]
     [InlineData("config.Relay.Sources.orders.slot=relay_x", "config.Relay.Sources.orders.Slot and slot")]
     public async Task One_key_in_two_spellings_is_refused_as_Relay_would(string set, string expected)
     {

@@ -10,15 +10,19 @@ namespace Relay.Tests.Deploy;
 /// Checks a configuration file the chart wrote the way Relay does at start-up: its own validation
 /// (the RelayOptions validator, i.e. RelayPlan.Build over every source and sink of the built-in kinds)
 /// must pass — it reports an unknown key under a source or sink (a misspelt "Slott") as an error —
-/// and every key outside the sources and sinks must be one the host reads.
+/// and every key outside the sources and sinks must be one the host reads (RelayHostSettings.Read,
+/// which ignores keys it does not know: they are found by recording what it reads).
 /// </summary>
 internal static class RelayConfigCheck
 {
-    /// <summary>Keys outside Sources and Sinks that the host reads (Program.cs).</summary>
-    private static readonly string[] HostKeys =
-    [
-        "Relay:Http:Port", "Relay:Http:Enabled", "Relay:ShutdownTimeout", "Relay:Telemetry:Console",
-    ];
+    /// <summary>Every key outside the sources and sinks that Relay's host reads, found by recording what it asks for.</summary>
+    public static IReadOnlySet<string> HostKeys()
+    {
+        var source = new RecordingSource(new Dictionary<string, string?>());
+        var configuration = new ConfigurationBuilder().Add(source).Build();
+        RelayHostSettings.Read(configuration, []);
+        return new HashSet<string>(source.Provider!.Read, StringComparer.OrdinalIgnoreCase);
+    }
 
     public sealed record Result(IReadOnlyList<string> Errors, IReadOnlyList<string> UnknownKeys);
 
@@ -39,6 +43,7 @@ internal static class RelayConfigCheck
         using var provider = services.BuildServiceProvider();
 
         var errors = new List<string>();
+        RelayHostSettings.Read(configuration, errors);
         try { _ = provider.GetRequiredService<IOptions<RelayOptions>>().Value; }
         catch (OptionsValidationException e) { errors.AddRange(e.Failures); }
 
@@ -51,7 +56,7 @@ internal static class RelayConfigCheck
             if (key.StartsWith("Relay:Sources:", StringComparison.OrdinalIgnoreCase) ||
                 key.StartsWith("Relay:Sinks:", StringComparison.OrdinalIgnoreCase))
                 continue; // Relay's validation reports unknown keys there itself
-            if (!HostKeys.Contains(key, StringComparer.OrdinalIgnoreCase)) unknown.Add(key);
+            if (!read.Contains(key)) unknown.Add(key);
         }
         return new Result(errors, unknown);
     }
