@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Relay.Tests.Infrastructure;
@@ -77,61 +79,145 @@ public sealed class OciImageTests
     {
         var redis = await TestServers.RedisAsync();
         var prefix = "relay-oci-" + Guid.NewGuid().ToString("N")[..8];
+        var port = RelayHttp.FreePort();
 
-        // Passwords as the chart passes them, from Secrets: PGPASSWORD for a source whose connection
-        // string has none (WAL tailing, as the test role), and a whole connection string (polling, as
-        // a role of its own).
+        // The pod as the chart renders it. Passwords from Secrets: PGPASSWORD (secretEnv) for the WAL
+        // source, whose connection string has none, and a whole connection string (existingSecret) for
+        // the polling source, which logs in as a role of its own.
         var admin = new NpgsqlConnectionStringBuilder(db.ConnectionString);
         var pgPassword = admin.Password ?? "";
         admin.Password = null;
         var audit = new NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = role, Password = rolePassword };
-        var env = new Dictionary<string, string>
+        var values = new JsonObject
         {
-            ["PGPASSWORD"] = pgPassword,
-            ["Relay__Sources__orders__Kind"] = "PostgresReplication",
-            ["Relay__Sources__orders__ConnectionString"] = admin.ConnectionString,
-            ["Relay__Sources__orders__Slot"] = "relay_oci",
-            ["Relay__Sources__orders__Outbox__TopicTemplate"] = prefix + ".{aggregatetype}",
-            ["Relay__Sources__audit__Kind"] = "PostgresPolling",
-            ["Relay__Sources__audit__ConnectionString"] = audit.ConnectionString,
-            ["Relay__Sources__audit__Outbox__Table"] = "public.audit_outbox",
-            ["Relay__Sources__audit__Outbox__TopicTemplate"] = prefix + ".audit.{aggregatetype}",
-            ["Relay__Sinks__main__Kind"] = "Redis",
-            ["Relay__Sinks__main__Configuration"] = redis,
-            ["Relay__Sinks__main__KeyPrefix"] = prefix + ":",
+            ["existingSecret"] = "audit-db",
+            ["secretEnv"] = new JsonObject { ["PGPASSWORD"] = new JsonObject { ["secretName"] = "orders-db", ["key"] = "password" } },
+            ["config"] = new JsonObject
+            {
+                ["Relay"] = new JsonObject
+                {
+                    ["Http"] = new JsonObject { ["Port"] = port },
+                    ["Sources"] = new JsonObject
+                    {
+                        ["orders"] = new JsonObject
+                        {
+                            ["Kind"] = "PostgresReplication",
+                            ["ConnectionString"] = admin.ConnectionString,
+                            ["Slot"] = "relay_oci",
+                            ["Outbox"] = new JsonObject { ["TopicTemplate"] = prefix + ".{aggregatetype}" },
+                        },
+                        ["audit"] = new JsonObject
+                        {
+                            ["Kind"] = "PostgresPolling",
+                            ["Outbox"] = new JsonObject { ["Table"] = "public.audit_outbox", ["TopicTemplate"] = prefix + ".audit.{aggregatetype}" },
+                        },
+                    },
+                    ["Sinks"] = new JsonObject
+                    {
+                        ["main"] = new JsonObject { ["Kind"] = "Redis", ["Configuration"] = redis, ["KeyPrefix"] = prefix + ":" },
+                    },
+                },
+            },
         };
-        var configDir = Directory.CreateTempSubdirectory("relay-oci-config-").FullName;
+        var valuesDir = Directory.CreateTempSubdirectory("relay-oci-values-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(valuesDir, "values.yaml"), values.ToJsonString());
+            var m = await Helm.TemplateAsync(Helm.ChartDir, [Path.Combine(valuesDir, "values.yaml")]);
+            var pod = ChartPod.From(m, new Dictionary<string, IReadOnlyDictionary<string, string>>
+            {
+                ["orders-db"] = new Dictionary<string, string> { ["password"] = pgPassword },
+                ["audit-db"] = new Dictionary<string, string> { ["Relay__Sources__audit__ConnectionString"] = audit.ConnectionString },
+            });
+            Assert.Equal("/etc/relay/relay.json", pod.ConfigFilePath);
+            Assert.DoesNotContain(rolePassword, m.Text);
 
-        var bundle = await OciImage.UnpackAsync(await OciImage.ReferenceAsync());
-        await using var container = RuncContainer.Start(bundle, env, configDir);
+            // The ConfigMap's volume: the rendered file in a directory bind-mounted read-only at /etc/relay.
+            var configDir = Path.Combine(valuesDir, "etc-relay");
+            Directory.CreateDirectory(configDir);
+            pod.WriteConfig(configDir);
 
-        await db.WaitForSlotStreamingAsync("relay_oci", () => container.HasExited ? "the container exited:\n" + container.Output : null);
-        var state = await ContainerStateAsync(container);
-        Assert.Equal("running", (string?)state["status"]);
-        var status = File.ReadAllText($"/proc/{(int)state["pid"]!}/status");
-        Assert.Matches(@"(?m)^Uid:\s+1654\s+1654\s+1654\s+1654$", status);
-        Assert.Matches(@"(?m)^CapEff:\s+0+$", status);
-        Assert.Matches(@"(?m)^NoNewPrivs:\s+1$", status);
+            var bundle = await OciImage.UnpackAsync(await OciImage.ReferenceAsync());
+            await using var container = RuncContainer.Start(bundle, pod.Environment, configDir);
+            using var http = new RelayHttp(pod.Port);
+            string Exited() => container.HasExited ? "the container exited:\n" + container.Output : "";
 
-        await db.ExecuteAsync("""
-            INSERT INTO outbox (aggregatetype, aggregateid, type, payload) VALUES ('order', '42', 'OrderPaid', '{"orderId": 42}');
-            INSERT INTO audit_outbox (aggregatetype, aggregateid, type, payload) VALUES ('login', 'u7', 'LoggedIn', '{"user": "u7"}');
-            """);
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis);
-        var order = await ReadStreamAsync(mux, prefix + ".order");
-        Assert.Equal("42", (string?)order["key"]);
-        Assert.Equal("OrderPaid", (string?)order["h.type"]);
-        var login = await ReadStreamAsync(mux, prefix + ".audit.login");
-        Assert.Equal("u7", (string?)login["key"]);
+            await WaitForOkAsync(http, pod.StartupPath, Exited);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(pod.LivenessPath)).Status);
+            await WaitForOkAsync(http, pod.ReadinessPath, Exited);
+            var readiness = (await http.ReadinessAsync()).Body;
+            Assert.Equal("streaming", RelayHttp.StateOf(readiness, "orders"));
+            Assert.Equal("streaming", RelayHttp.StateOf(readiness, "audit"));
 
-        var exitCode = await container.StopAsync(TimeSpan.FromSeconds(60));
-        var output = container.Output;
-        Assert.True(exitCode == 0, $"Relay in the container exited with {exitCode} on SIGTERM:\n{output}");
-        Assert.Contains("Application is shutting down", output);
-        Assert.DoesNotContain("Cannot load library", output); // every library the runtime opens is in the image
-        Assert.DoesNotMatch("(?i)(unhandled exception|fail:|crit:)", output);
-        Assert.DoesNotContain(rolePassword, output);
-        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM audit_outbox")); // polled rows deleted after the commit
+            await db.WaitForSlotStreamingAsync("relay_oci", () => container.HasExited ? Exited() : null);
+            var state = await ContainerStateAsync(container);
+            Assert.Equal("running", (string?)state["status"]);
+            var status = File.ReadAllText($"/proc/{(int)state["pid"]!}/status");
+            Assert.Matches(@"(?m)^Uid:\s+1654\s+1654\s+1654\s+1654$", status);
+            Assert.Matches(@"(?m)^CapEff:\s+0+$", status);
+            Assert.Matches(@"(?m)^NoNewPrivs:\s+1$", status);
+
+            await db.ExecuteAsync("""
+                INSERT INTO outbox (aggregatetype, aggregateid, type, payload) VALUES ('order', '42', 'OrderPaid', '{"orderId": 42}');
+                INSERT INTO audit_outbox (aggregatetype, aggregateid, type, payload) VALUES ('login', 'u7', 'LoggedIn', '{"user": "u7"}');
+                """);
+            await using var mux = await ConnectionMultiplexer.ConnectAsync(redis);
+            var order = await ReadStreamAsync(mux, prefix + ".order");
+            Assert.Equal("42", (string?)order["key"]);
+            Assert.Equal("OrderPaid", (string?)order["h.type"]);
+            var login = await ReadStreamAsync(mux, prefix + ".audit.login");
+            Assert.Equal("u7", (string?)login["key"]);
+
+            // The counters follow the commit (and the exporter may serve a scrape cached for a moment): poll.
+            var metricsStatus = HttpStatusCode.OK;
+            var metrics = "";
+            for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(200))
+            {
+                (metricsStatus, metrics) = await http.GetAsync(pod.MetricsPath);
+                if (metricsStatus == HttpStatusCode.OK && metrics.Contains("source=\"orders\"") && metrics.Contains("source=\"audit\"")
+                    && metrics.Split('\n').Count(l => l.StartsWith("relay_messages_published_total{", StringComparison.Ordinal) && l.EndsWith(" 1")) >= 2)
+                    break;
+            }
+            Assert.Equal(HttpStatusCode.OK, metricsStatus);
+            Assert.Matches("relay_messages_published_total\\{[^}]*source=\"orders\"[^}]*\\} 1", metrics);
+            Assert.Matches("relay_messages_published_total\\{[^}]*source=\"audit\"[^}]*\\} 1", metrics);
+            Assert.DoesNotContain(rolePassword, metrics);
+
+            var grace = (long)m.PodSpec["terminationGracePeriodSeconds"]!;
+            var exitCode = await container.StopAsync(TimeSpan.FromSeconds(grace));
+            var output = container.Output;
+            Assert.True(exitCode == 0, $"Relay in the container exited with {exitCode} on SIGTERM:\n{output}");
+            Assert.Contains("Application is shutting down", output);
+            Assert.DoesNotContain("Cannot load library", output); // every library the runtime opens is in the image
+            // ASP.NET's health check service logs every unhealthy /readyz answer at error level; those
+            // (while the sources start) are expected here, any other failure is not.
+            var failures = output.Split('\n').Where(l => Regex.IsMatch(l, "(?i)(unhandled exception|fail:|crit:)")
+                && !l.Contains("HealthChecks.DefaultHealthCheckService[103] Health check sources with status Unhealthy")).ToList();
+            Assert.True(failures.Count == 0, "Relay logged a failure in the container:\n" + output);
+            Assert.DoesNotContain(rolePassword, output);
+            Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM audit_outbox")); // polled rows deleted after the commit
+        }
+        finally
+        {
+            Directory.Delete(valuesDir, recursive: true);
+        }
+    }
+
+    private static async Task WaitForOkAsync(RelayHttp http, string path, Func<string> exited)
+    {
+        var last = "(no answer)";
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            Assert.True(exited() == "", exited());
+            try
+            {
+                var (status, body) = await http.GetAsync(path);
+                if (status == HttpStatusCode.OK) return;
+                last = $"{(int)status} {body}";
+            }
+            catch (HttpRequestException e) { last = e.Message; }
+        }
+        Assert.Fail($"GET {path} never answered 200 from the container; last: {last}");
     }
 
     private static async Task<StreamEntry> ReadStreamAsync(ConnectionMultiplexer mux, string key)
