@@ -31,6 +31,10 @@ public sealed class CrashTests(ITestOutputHelper output)
     public Task Polling_to_Redis_survives_kill_9_exactly_once_in_order() =>
         RunRedisAsync("PostgresPolling");
 
+    [Fact]
+    public Task MySql_polling_to_Redis_survives_kill_9_exactly_once_in_order() =>
+        RunRedisAsync("MySqlPolling");
+
     [SkippableFact]
     public async Task Log_tailing_to_Kafka_survives_kill_9_exactly_once_in_order()
     {
@@ -76,9 +80,9 @@ public sealed class CrashTests(ITestOutputHelper output)
 
     private async Task RunAsync(string sourceKind, string run, Dictionary<string, string> sinkEnv, ISinkReader reader)
     {
-        await using var db = await PostgresDatabase.CreateAsync();
+        await using var db = await OutboxDatabase.CreateAsync(sourceKind.StartsWith("MySql", StringComparison.Ordinal) ? OutboxDatabase.MySql : OutboxDatabase.Postgres);
         await db.CreateOutboxAsync();
-        var workload = new OutboxWorkload(db.ConnectionString, Aggregates, AggregateTypes);
+        var workload = new OutboxWorkload(db, Aggregates, AggregateTypes);
         await workload.CreateSchemaAsync();
 
         var env = new Dictionary<string, string>(sinkEnv)
@@ -92,14 +96,14 @@ public sealed class CrashTests(ITestOutputHelper output)
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Relay.Pipeline"] = "Information",
         };
-        if (sourceKind == "PostgresPolling") env["Relay__Sources__crash__PollInterval"] = "00:00:00.05";
+        if (sourceKind.EndsWith("Polling", StringComparison.Ordinal)) env["Relay__Sources__crash__PollInterval"] = "00:00:00.05";
         var slot = run.Replace('-', '_');
         if (sourceKind == "PostgresReplication")
         {
             env["Relay__Sources__crash__Slot"] = slot;
             // Log tailing publishes what commits after its slot exists: let a first run create it.
             using var first = RelayProcess.Start(env);
-            await db.WaitForSlotStreamingAsync(slot, () => first.HasExited ? first.Output : null);
+            await ((PostgresDatabase)db).WaitForSlotStreamingAsync(slot, () => first.HasExited ? first.Output : null);
             first.KillHard();
         }
 

@@ -23,7 +23,7 @@ public sealed class ZombieTests(ITestOutputHelper output)
         var redis = await TestServers.RedisAsync();
         await using var db = await PostgresDatabase.CreateAsync();
         await db.CreateOutboxAsync();
-        var workload = new OutboxWorkload(db.ConnectionString, 500, AggregateTypes);
+        var workload = new OutboxWorkload(db, 500, AggregateTypes);
         await workload.CreateSchemaAsync();
         var run = "zombie-" + Guid.NewGuid().ToString("N")[..8];
         var streams = AggregateTypes.Select(t => $"{run}.{t}").ToList();

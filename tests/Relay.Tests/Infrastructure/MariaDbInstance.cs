@@ -32,6 +32,12 @@ public sealed class MariaDbInstance : IAsyncDisposable
     /// <summary>The directory holding the binary logs (mysql-bin.NNNNNN).</summary>
     public string BinlogDirectory => Path.Combine(_dir, "data");
 
+    /// <summary>
+    /// The server's own tmpdir: mariadbd deletes every #sql* file in its tmpdir at start, so a shared /tmp would let one
+    /// starting instance delete the temporary tables of another that is initialising (or of the shared server).
+    /// </summary>
+    private string TempDirectory => Path.Combine(_dir, "tmp");
+
     /// <summary>Initialises and starts a server; <paramref name="settings"/> are extra mariadbd options, e.g. "--binlog-checksum=NONE".</summary>
     public static async Task<MariaDbInstance> StartAsync(params string[] settings)
     {
@@ -40,9 +46,10 @@ public sealed class MariaDbInstance : IAsyncDisposable
         try
         {
             Directory.CreateDirectory(instance.BinlogDirectory);
+            Directory.CreateDirectory(instance.TempDirectory);
             Run("chown", "-R", "mysql:mysql", dir);
             var init = Run("mariadb-install-db", "--no-defaults", "--user=mysql", $"--datadir={instance.BinlogDirectory}",
-                "--auth-root-authentication-method=normal", "--skip-test-db");
+                $"--tmpdir={instance.TempDirectory}", "--auth-root-authentication-method=normal", "--skip-test-db");
             if (init.ExitCode != 0) throw new InvalidOperationException($"mariadb-install-db failed: {init.Output}");
             await instance.StartServerAsync();
             return instance;
@@ -60,7 +67,7 @@ public sealed class MariaDbInstance : IAsyncDisposable
         var args = new List<string>
         {
             "--no-defaults", "--user=mysql", $"--datadir={BinlogDirectory}", $"--port={Port}", "--bind-address=127.0.0.1",
-            $"--socket={Path.Combine(_dir, "mysqld.sock")}", $"--pid-file={Path.Combine(_dir, "mysqld.pid")}",
+            $"--socket={Path.Combine(_dir, "mysqld.sock")}", $"--tmpdir={TempDirectory}", $"--pid-file={Path.Combine(_dir, "mysqld.pid")}",
             $"--log-error={Path.Combine(_dir, "error.log")}", "--server-id=1", "--log-bin=mysql-bin", "--binlog-format=ROW",
             "--binlog-row-image=FULL", "--binlog-row-metadata=FULL", "--plugin-load-add=auth_ed25519",
             "--innodb-buffer-pool-size=32M", "--max-allowed-packet=256M", "--skip-name-resolve",

@@ -3,7 +3,7 @@ using MySqlConnector;
 namespace Relay.Tests.Infrastructure;
 
 /// <summary>A fresh MariaDB/MySQL database for one test, dropped afterwards. The binlog is server-wide: filter by <see cref="Name"/>.</summary>
-public sealed class MySqlDatabase : IAsyncDisposable
+public sealed class MySqlDatabase : OutboxDatabase
 {
     private readonly string _admin;
 
@@ -14,10 +14,12 @@ public sealed class MySqlDatabase : IAsyncDisposable
         ConnectionString = connectionString;
     }
 
-    public string Name { get; }
+    public override string Engine => MySql;
+
+    public override string Name { get; }
 
     /// <summary>The test role's connection string, with this database as the default schema.</summary>
-    public string ConnectionString { get; }
+    public override string ConnectionString { get; }
 
     /// <summary>The server's address and the test role, without a default database (as a binlog reader connects).</summary>
     public MySqlConnectionStringBuilder Server => new(_admin) { Database = "" };
@@ -36,7 +38,7 @@ public sealed class MySqlDatabase : IAsyncDisposable
         return new MySqlDatabase(admin, name, cs);
     }
 
-    public async Task ExecuteAsync(string sql)
+    public override async Task ExecuteAsync(string sql)
     {
         await using var conn = new MySqlConnection(ConnectionString);
         await conn.OpenAsync();
@@ -54,7 +56,7 @@ public sealed class MySqlDatabase : IAsyncDisposable
     }
 
     /// <summary>The Debezium-style outbox table for MySQL/MariaDB, with the optional traceparent and polling order columns.</summary>
-    public Task CreateOutboxAsync(string table = "outbox") => ExecuteAsync($"""
+    public override Task CreateOutboxAsync(string table = "outbox") => ExecuteAsync($"""
         CREATE TABLE {table} (
           id CHAR(36) NOT NULL PRIMARY KEY DEFAULT (UUID()),
           seq BIGINT NOT NULL AUTO_INCREMENT UNIQUE,
@@ -66,7 +68,16 @@ public sealed class MySqlDatabase : IAsyncDisposable
         ) ENGINE=InnoDB
         """);
 
-    public async ValueTask DisposeAsync()
+    public override async Task<System.Data.Common.DbConnection> OpenAsync()
+    {
+        var connection = new MySqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public override Task<long> CountAsync(string where = "1 = 1", string table = "outbox") => ScalarAsync<long>($"SELECT COUNT(*) FROM {table} WHERE {where}");
+
+    public override async ValueTask DisposeAsync()
     {
         MySqlConnection.ClearAllPools();
         await using var conn = new MySqlConnection(_admin);

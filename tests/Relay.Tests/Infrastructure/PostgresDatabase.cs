@@ -3,7 +3,7 @@ using Npgsql;
 namespace Relay.Tests.Infrastructure;
 
 /// <summary>A fresh database for one test, dropped (with its replication slots) afterwards.</summary>
-public sealed class PostgresDatabase : IAsyncDisposable
+public sealed class PostgresDatabase : OutboxDatabase
 {
     private readonly string _admin;
 
@@ -14,8 +14,9 @@ public sealed class PostgresDatabase : IAsyncDisposable
         ConnectionString = connectionString;
     }
 
-    public string Name { get; }
-    public string ConnectionString { get; }
+    public override string Engine => Postgres;
+    public override string Name { get; }
+    public override string ConnectionString { get; }
 
     public static async Task<PostgresDatabase> CreateAsync()
     {
@@ -31,7 +32,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
         return new PostgresDatabase(admin, name, cs);
     }
 
-    public async Task ExecuteAsync(string sql)
+    public override async Task ExecuteAsync(string sql)
     {
         await using var conn = new NpgsqlConnection(ConnectionString);
         await conn.OpenAsync();
@@ -66,7 +67,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
     }
 
     /// <summary>The Debezium-style outbox table, with the optional traceparent and polling order columns.</summary>
-    public Task CreateOutboxAsync(string table = "outbox") => ExecuteAsync($"""
+    public override Task CreateOutboxAsync(string table = "outbox") => ExecuteAsync($"""
         CREATE TABLE {table} (
           id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
           seq bigint GENERATED ALWAYS AS IDENTITY,
@@ -79,7 +80,16 @@ public sealed class PostgresDatabase : IAsyncDisposable
         CREATE INDEX ON {table} (seq);
         """);
 
-    public async ValueTask DisposeAsync()
+    public override async Task<System.Data.Common.DbConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public override Task<long> CountAsync(string where = "1 = 1", string table = "outbox") => ScalarAsync<long>($"SELECT count(*) FROM {table} WHERE {where}");
+
+    public override async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
         await using var conn = new NpgsqlConnection(_admin);

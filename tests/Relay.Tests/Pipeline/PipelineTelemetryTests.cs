@@ -7,7 +7,7 @@ using Relay.Routing;
 using Relay.Sources.Postgres.Polling;
 using Relay.Telemetry;
 using Relay.Tests.Infrastructure;
-using Relay.Tests.Sources.Postgres.Polling;
+using Relay.Tests.Sources.Polling;
 
 namespace Relay.Tests.Pipeline;
 

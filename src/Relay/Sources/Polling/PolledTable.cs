@@ -100,7 +100,7 @@ internal sealed class PolledTable
     }
 
     /// <summary>
-    /// The next batch, locked. No high-water mark: every poll takes the lowest-ordered rows still in the outbox
+    /// The next batch (how it is read, locked or not, is the dialect's choice). No high-water mark: every poll takes the lowest-ordered rows still in the outbox
     /// (in Mark mode, still unmarked), so a row whose transaction commits after rows with higher order values is
     /// simply picked up by the next poll instead of being skipped for ever.
     /// </summary>
@@ -110,9 +110,9 @@ internal sealed class PolledTable
     /// value when inserting the outbox row, after taking the lock. The second writer gets its lock only after
     /// the first committed, so its row has the higher value and commits later; any snapshot that sees the second
     /// row therefore sees the first, which is either already published or in the same batch ahead of it.
-    /// The rows are locked without SKIP LOCKED on purpose: the lease makes this relay the only reader, so a
-    /// locked row can only belong to a stale reader or a manual transaction. Skipping it would publish later rows
-    /// of the same aggregate first; waiting keeps the order, and the lock timeout turns a long wait into a retry.
+    /// A dialect never skips locked rows (SKIP LOCKED): the lease makes this relay the only reader, so a locked
+    /// row can only belong to a stale reader or a manual transaction, and skipping it would publish later rows of
+    /// the same aggregate first.
     /// </remarks>
     public DbCommand CreatePollCommand(DbConnection connection, PollingDialect dialect, int limit)
     {

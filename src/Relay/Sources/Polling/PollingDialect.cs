@@ -45,8 +45,8 @@ internal abstract class PollingDialect
     public abstract string SelectExpression(PolledColumn column);
 
     /// <summary>
-    /// The lowest-ordered unpublished rows, locked for the poll's transaction: <paramref name="select"/> are the
-    /// column expressions, <paramref name="unpublished"/> the filter of Mark mode (or null).
+    /// The lowest-ordered unpublished rows that have committed, never skipping a committed row: <paramref name="select"/>
+    /// are the column expressions, <paramref name="unpublished"/> the filter of Mark mode (or null).
     /// </summary>
     public abstract DbCommand CreatePollCommand(DbConnection connection, string select, PolledColumn order, string? unpublished, int limit);
 

@@ -5,7 +5,11 @@ using Relay.Sources.Polling;
 
 namespace Relay.Sources.Postgres.Polling;
 
-/// <summary>PostgreSQL's part of polling: its catalog, SQL and text forms.</summary>
+/// <summary>
+/// PostgreSQL's part of polling: its catalog, SQL and text forms. The poll locks its rows (FOR UPDATE, without
+/// SKIP LOCKED): a snapshot never shows rows not yet committed, so the locks only meet a stale relay's or a
+/// manual transaction's, and waiting for those keeps the order; lock_timeout turns a long wait into a retry.
+/// </summary>
 internal sealed class PostgresPollingDialect : PollingDialect, IAsyncDisposable
 {
     private readonly PostgresTableName _table;

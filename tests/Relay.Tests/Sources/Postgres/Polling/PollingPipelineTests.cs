@@ -1,3 +1,4 @@
+using Relay.Tests.Sources.Polling;
 using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json;

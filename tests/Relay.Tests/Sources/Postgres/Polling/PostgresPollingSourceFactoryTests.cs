@@ -1,3 +1,4 @@
+using Relay.Tests.Sources.Polling;
 using Relay.Sources.Postgres.Polling;
 
 namespace Relay.Tests.Sources.Postgres.Polling;

@@ -3,17 +3,18 @@ using Microsoft.Extensions.DependencyInjection;
 using Relay.Sources.Postgres.Polling;
 using Relay.Tests.Infrastructure;
 
-namespace Relay.Tests.Sources.Postgres.Polling;
+namespace Relay.Tests.Sources.Polling;
 
 /// <summary>Builds polling sources the way the host does: from a configuration section, through the factory.</summary>
 internal static class PollingHarness
 {
-    public static SourceContext Context(string connectionString, IDictionary<string, string?>? keys = null, string name = "orders")
+    public static SourceContext Context(string connectionString, IDictionary<string, string?>? keys = null, string name = "orders",
+        string kind = PostgresPollingSourceFactory.KindName)
     {
         var prefix = $"Relay:Sources:{name}";
         var values = new Dictionary<string, string?>
         {
-            [$"{prefix}:Kind"] = PostgresPollingSourceFactory.KindName,
+            [$"{prefix}:Kind"] = kind,
             [$"{prefix}:ConnectionString"] = connectionString,
             [$"{prefix}:PollInterval"] = "00:00:00.05",
         };
@@ -21,14 +22,30 @@ internal static class PollingHarness
         return RelayServices.Source(values, name);
     }
 
-    public static IOutboxSource Create(string connectionString, IDictionary<string, string?>? keys = null, string name = "orders")
-        => new PostgresPollingSourceFactory().Create(Context(connectionString, keys, name));
+    public static IOutboxSource Create(string connectionString, IDictionary<string, string?>? keys = null, string name = "orders",
+        string kind = PostgresPollingSourceFactory.KindName)
+    {
+        var context = Context(connectionString, keys, name, kind);
+        return context.Services.GetServices<IOutboxSourceFactory>().Single(f => f.Kind == kind).Create(context);
+    }
+
+    /// <summary>A polling source of <paramref name="db"/>'s engine.</summary>
+    public static IOutboxSource Create(OutboxDatabase db, IDictionary<string, string?>? keys = null) =>
+        Create(db.ConnectionString, keys, kind: db.PollingKind);
 
     /// <summary>A source that holds its lease, read from <paramref name="committed"/>.</summary>
-    public static async Task<(IOutboxSource Source, BatchReader Reader)> StartAsync(
-        string connectionString, IDictionary<string, string?>? keys = null, SourcePosition? committed = null)
+    public static Task<(IOutboxSource Source, BatchReader Reader)> StartAsync(
+        string connectionString, IDictionary<string, string?>? keys = null, SourcePosition? committed = null,
+        string kind = PostgresPollingSourceFactory.KindName) =>
+        StartAsync(Create(connectionString, keys, kind: kind), committed);
+
+    /// <summary>A polling source of <paramref name="db"/>'s engine that holds its lease, read from <paramref name="committed"/>.</summary>
+    public static Task<(IOutboxSource Source, BatchReader Reader)> StartAsync(
+        OutboxDatabase db, IDictionary<string, string?>? keys = null, SourcePosition? committed = null) =>
+        StartAsync(Create(db, keys), committed);
+
+    private static async Task<(IOutboxSource Source, BatchReader Reader)> StartAsync(IOutboxSource source, SourcePosition? committed)
     {
-        var source = Create(connectionString, keys);
         await source.AcquireAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
         return (source, new BatchReader(source, committed));
     }

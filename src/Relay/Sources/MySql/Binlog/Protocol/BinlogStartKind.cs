@@ -1,0 +1,8 @@
+namespace Relay.Sources.MySql.Binlog.Protocol;
+
+internal enum BinlogStartKind
+{
+    File,
+    MariaDbGtid,
+    MySqlGtidSet,
+}

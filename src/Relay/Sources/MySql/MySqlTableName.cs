@@ -1,0 +1,59 @@
+namespace Relay.Sources.MySql;
+
+/// <summary>
+/// A table name from configuration: "outbox" (in the connection's database), "shop.outbox" or "`my db`.`outbox`".
+/// MySQL and MariaDB compare names as stored (case-sensitive on Linux unless lower_case_table_names is set).
+/// </summary>
+public readonly record struct MySqlTableName(string Schema, string Table)
+{
+    /// <summary>The name quoted for SQL text.</summary>
+    public string Quoted => $"{Quote(Schema)}.{Quote(Table)}";
+
+    /// <summary>Parses <paramref name="text"/>; a name without a schema takes <paramref name="defaultSchema"/> (the connection's database).</summary>
+    public static bool TryParse(string? text, string? defaultSchema, out MySqlTableName name, out string? problem)
+    {
+        name = default;
+        problem = null;
+        if (string.IsNullOrWhiteSpace(text)) { problem = "it is empty"; return false; }
+        var parts = new List<string>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            string part;
+            if (text[i] == '`')
+            {
+                var end = text.IndexOf('`', i + 1);
+                while (end >= 0 && end + 1 < text.Length && text[end + 1] == '`') end = text.IndexOf('`', end + 2);
+                if (end < 0) { problem = "a quoted name is not closed"; return false; }
+                part = text[(i + 1)..end].Replace("``", "`");
+                i = end + 1;
+            }
+            else
+            {
+                var end = text.IndexOf('.', i);
+                if (end < 0) end = text.Length;
+                part = text[i..end].Trim();
+                i = end;
+            }
+            if (part.Length == 0) { problem = "a name part is empty"; return false; }
+            parts.Add(part);
+            if (i < text.Length)
+            {
+                if (text[i] != '.') { problem = $"unexpected '{text[i]}' at position {i}"; return false; }
+                i++;
+            }
+        }
+        if (parts.Count > 2) { problem = "use table or database.table"; return false; }
+        if (parts.Count == 1 && string.IsNullOrEmpty(defaultSchema))
+        {
+            problem = "it names no database and the connection string has none (Database=...)";
+            return false;
+        }
+        name = parts.Count == 1 ? new MySqlTableName(defaultSchema!, parts[0]) : new MySqlTableName(parts[0], parts[1]);
+        return true;
+    }
+
+    public static string Quote(string identifier) => "`" + identifier.Replace("`", "``") + "`";
+
+    public override string ToString() => Quoted;
+}

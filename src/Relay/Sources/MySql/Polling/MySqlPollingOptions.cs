@@ -1,0 +1,17 @@
+using Relay.Sources.Polling;
+
+namespace Relay.Sources.MySql.Polling;
+
+/// <summary>The keys of a MySqlPolling source (section Relay:Sources:&lt;name&gt;), for MySQL 8 and MariaDB.</summary>
+public sealed class MySqlPollingOptions : MySqlSourceOptions, IPollingOptions
+{
+    /// <summary>The AUTO_INCREMENT column that orders the rows.</summary>
+    public string OrderColumn { get; set; } = "seq";
+    /// <summary>The wait between polls that found nothing.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    public AfterPublish AfterPublish { get; set; } = AfterPublish.Delete;
+    /// <summary>With AfterPublish=Mark: the nullable DATETIME(6) column set when a row is published.</summary>
+    public string MarkColumn { get; set; } = "published_at";
+
+    public bool TraceParentRequired { get; internal set; }
+}
