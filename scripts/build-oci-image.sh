@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds Relay's container image without Docker: the layout of the Dockerfile (a self-contained
-# publish in /app, ENTRYPOINT /app/Relay, user 1654, workdir /app, port 8080) on a minimal root
-# filesystem made of this machine's Debian libraries (glibc, libstdc++, libgcc, OpenSSL 3, zlib, CA
-# certificates, time zones), written as an OCI image layout with umoci.
+# Builds Relay's container image without Docker, from the Dockerfile: its build stage is replayed
+# here (scripts/dockerfile-replay.py: the same COPY and RUN dotnet restore/publish, on this
+# machine's .NET SDK), and its runtime stage's files (COPY --from=build), user, working directory,
+# port, environment and entrypoint go onto a minimal root filesystem made of this machine's Debian
+# libraries in place of the runtime-deps base image (glibc, libstdc++, libgcc, OpenSSL 3, zlib, CA
+# certificates, time zones, and the packages the runtime stage installs), written as an OCI image
+# layout with umoci.
 #
 # Usage: scripts/build-oci-image.sh [OUT_DIR]          (default: artifacts/image)
 # Output: OUT_DIR/layout        the OCI image layout, tag relay:<version>
@@ -13,7 +16,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mkdir -p "${1:-$root/artifacts/image}" && cd "${1:-$root/artifacts/image}" && pwd)
 version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$root/deploy/helm/relay/Chart.yaml")
-uid=1654
 triplet=x86_64-linux-gnu
 
 log() { echo "build-oci-image: $*" >&2; }
@@ -24,37 +26,45 @@ log() { echo "build-oci-image: $*" >&2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# 1. Publish from a copy of the sources, as the Dockerfile's build stage does (and so that this
-#    linux-x64 restore never touches the obj/ folders of the working tree).
-log "publishing Relay (self-contained, linux-x64)"
-mkdir -p "$work/src"
-cp "$root/Directory.Build.props" "$root/appsettings.json" "$work/src/"
-tar -C "$root" --exclude=bin --exclude=obj -cf - src | tar -C "$work/src" -xf -
-dotnet publish "$work/src/src/Relay/Relay.csproj" -c Release -r linux-x64 --self-contained \
-  -o "$work/app" -nologo -v quiet >&2
-rm -f "$work/app"/*.pdb "$work/app/alpine-librdkafka.so"
-cp "$root/deploy/image/appsettings.json" "$work/app/appsettings.json"
+# 1. The Dockerfile's build stage, replayed; its runtime stage, described.
+log "replaying the Dockerfile's build stage"
+python3 "$root/scripts/dockerfile-replay.py" "$root/Dockerfile" "$root" "$work/stage" > "$work/final.json"
+final() { python3 -c "import json,sys; c=json.load(open('$work/final.json')); $1"; }
+user=$(final 'print(c["user"])')
+uid=${user%%:*}
 
 # 2. The root filesystem.
 log "assembling the root filesystem"
 rootfs="$work/rootfs"
-mkdir -p "$rootfs"/{app,etc/ssl/certs,home/app,tmp,usr/lib/$triplet,usr/lib64,usr/lib/ssl,usr/share}
+mkdir -p "$rootfs"/{etc/ssl/certs,home/app,tmp,usr/lib/$triplet,usr/lib64,usr/lib/ssl,usr/share}
 ln -s usr/lib "$rootfs/lib"
 ln -s usr/lib64 "$rootfs/lib64"
 chmod 1777 "$rootfs/tmp"
-cp -a "$work/app/." "$rootfs/app/"
-chown -R 0:0 "$rootfs/app"
-chmod -R u=rwX,go=rX "$rootfs/app"
+# COPY --from=build SRC DEST, owned by root and read-only for the user, as Docker copies them.
+while IFS=$'\t' read -r source dest; do
+  mkdir -p "$rootfs$dest"
+  cp -a "$source/." "$rootfs$dest/"
+  chown -R 0:0 "$rootfs$dest"
+  chmod -R u=rwX,go=rX "$rootfs$dest"
+done < <(final 'print("\n".join(x["source"] + "\t" + x["dest"] for x in c["copies"]))')
+app=$(final 'print(c["entrypoint"][0])')
+[ -x "$rootfs$app" ] || { echo "build-oci-image: the entrypoint $app is not in the image" >&2; exit 1; }
 
-# The libraries the apphost, the runtime and the native libraries of the publish link to, and those
-# the runtime opens by name (OpenSSL for TLS, zlib, GSSAPI for Kerberos: Npgsql tries GSS encryption
-# first and, without the library, the runtime prints an error on every connection). liblttng (tracing) and musl (Alpine's librdkafka)
-# are optional or unused.
+# The libraries the apphost, the runtime and the native libraries of the publish link to (liblttng,
+# for tracing, is optional), those the runtime opens by name (OpenSSL for TLS, zlib), and those of
+# the packages the runtime stage installs (GSSAPI: Npgsql tries GSS encryption first and, without
+# the library, the runtime prints an error on every connection), each with what it links to.
+packages=$(final 'print(" ".join(c["packages"]))')
+opened="/usr/lib/$triplet/libssl.so.3 /usr/lib/$triplet/libcrypto.so.3 /usr/lib/$triplet/libz.so.1"
+for package in $packages; do
+  dpkg -s "$package" >/dev/null 2>&1 || { apt-get update -qq >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >&2; }
+  opened="$opened $(dpkg -L "$package" | grep -E "^/usr/lib/$triplet/[^/]+\.so\.[0-9]+$" | tr '\n' ' ')"
+done
 libs=$( {
-  for f in "$work/app/Relay" "$work/app"/*.so; do ldd "$f" 2>/dev/null || true; done
-  for l in libssl.so.3 libcrypto.so.3 libz.so.1 libgssapi_krb5.so.2; do
-    echo "$l => /usr/lib/$triplet/$l"
-    ldd "/usr/lib/$triplet/$l"
+  for f in "$rootfs$app" $(find "$rootfs$(dirname "$app")" -maxdepth 1 -name '*.so'); do ldd "$f" 2>/dev/null || true; done
+  for l in $opened; do
+    echo "$(basename "$l") => $l"
+    ldd "$l"
   done
 } | awk '$2 == "=>" && $3 ~ /^\/(usr\/)?lib/ { print $3 } $1 ~ /^\/lib64\/ld-linux/ { print $1 }' | sort -u)
 for lib in $libs; do
@@ -89,15 +99,13 @@ rm -rf "$out/layout" "$out/relay.oci.tar"
 umoci init --layout "$out/layout"
 umoci new --image "$out/layout:$version"
 umoci insert --image "$out/layout:$version" "$rootfs" /
-umoci config --image "$out/layout:$version" \
-  --os linux --architecture amd64 \
-  --config.user "$uid:$uid" \
-  --config.workingdir /app \
-  --config.entrypoint /app/Relay \
-  --config.exposedports 8080/tcp \
-  --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  --config.env DOTNET_gcServer=0 \
-  --config.env DOTNET_NOLOGO=1 \
+config=(--os linux --architecture amd64 --config.user "$user" --config.workingdir "$(final 'print(c["workdir"])')"
+        --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+for e in $(final 'print(" ".join(c["env"]))'); do config+=(--config.env "$e"); done
+for p in $(final 'print(" ".join(c["expose"]))'); do config+=(--config.exposedports "${p%/*}/tcp"); done
+for a in $(final 'print(" ".join(c["entrypoint"]))'); do config+=(--config.entrypoint "$a"); done
+for a in $(final 'print(" ".join(c["cmd"] or []))'); do config+=(--config.cmd "$a"); done
+umoci config --image "$out/layout:$version" "${config[@]}" \
   --config.label org.opencontainers.image.title=relay \
   --config.label org.opencontainers.image.version="$version" \
   --config.label org.opencontainers.image.description="Transactional-outbox relay: PostgreSQL to Kafka or Redis Streams, exactly once"

@@ -33,6 +33,10 @@ public sealed class OciImageTests
             Assert.Equal(1654, (int)process["user"]!["uid"]!);
             Assert.Equal(1654, (int)process["user"]!["gid"]!);
             Assert.Equal("/app", (string?)process["cwd"]);
+            // The chart runs the container as the image's user.
+            var chartValues = Manifests.ParseValues(File.ReadAllText(Path.Combine(Helm.ChartDir, "values.yaml")));
+            Assert.Equal(1654L, (long)chartValues["securityContext"]!["runAsUser"]!);
+            Assert.Equal(1654L, (long)chartValues["podSecurityContext"]!["runAsUser"]!);
 
             var rootfs = Path.Combine(bundle, "rootfs");
             Assert.True(File.Exists(Path.Combine(rootfs, "app", "Relay")));
