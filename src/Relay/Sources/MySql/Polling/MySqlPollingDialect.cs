@@ -175,7 +175,7 @@ internal sealed class MySqlPollingDialect(string sourceName, MySqlPollingOptions
             case "tinyint" or "smallint" or "mediumint" or "int" or "bigint":
                 return unsigned ? ValueText.Integer(mysql.GetUInt64(ordinal)) : ValueText.Integer(mysql.GetInt64(ordinal));
             case "year":
-                return ValueText.Integer(mysql.GetInt32(ordinal));
+                return ValueText.Year(mysql.GetInt32(ordinal));
             case "decimal":
                 return mysql.GetMySqlDecimal(ordinal).ToString();
             case "float":
@@ -193,7 +193,7 @@ internal sealed class MySqlPollingDialect(string sourceName, MySqlPollingOptions
                 var time = mysql.GetTimeSpan(ordinal);
                 var negative = time < TimeSpan.Zero;
                 if (negative) time = time.Negate();
-                return ValueText.Time(negative, (long)time.TotalHours, time.Minutes, time.Seconds, (int)(time.Ticks % TimeSpan.TicksPerSecond / 10));
+                return ValueText.Time(negative, (int)time.TotalHours, time.Minutes, time.Seconds, (int)(time.Ticks % TimeSpan.TicksPerSecond / 10));
             case "binary" or "varbinary" or "tinyblob" or "blob" or "mediumblob" or "longblob" or "bit" or "geometry" or "point"
                 or "linestring" or "polygon" or "multipoint" or "multilinestring" or "multipolygon" or "geometrycollection":
                 return mysql.GetFieldValue<byte[]>(ordinal);
