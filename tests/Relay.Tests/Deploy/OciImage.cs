@@ -17,8 +17,8 @@ internal static class OciImage
 
     private static async Task<string> BuildAsync()
     {
-        var output = Directory.CreateTempSubdirectory("relay-oci-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(output, recursive: true); } catch (IOException) { } };
+        // One place in the repository (artifacts/ is ignored by git), replaced by every run: nothing piles up.
+        var output = Repo.Path("artifacts", "test-image");
         var result = await Repo.RunAsync("bash", [Repo.Path("scripts", "build-oci-image.sh"), output], TimeSpan.FromMinutes(15));
         Assert.True(result.ExitCode == 0, "scripts/build-oci-image.sh failed:\n" + result.Output);
         var reference = result.Stdout.Trim().Split('\n')[^1].Trim();
