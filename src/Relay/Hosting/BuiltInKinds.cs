@@ -1,5 +1,6 @@
 using Relay.Sinks.Kafka;
 using Relay.Sinks.Redis;
+using Relay.Sources.MySql.Binlog;
 using Relay.Sources.MySql.Polling;
 using Relay.Sources.Postgres.Polling;
 using Relay.Sources.Postgres.Replication;
@@ -12,6 +13,7 @@ public static class BuiltInKinds
     public static RelayBuilder AddBuiltInKinds(this RelayBuilder relay) => relay
         .AddSource<PostgresReplicationSourceFactory>()
         .AddSource<PostgresPollingSourceFactory>()
+        .AddSource<MySqlBinlogSourceFactory>()
         .AddSource<MySqlPollingSourceFactory>()
         .AddSink<KafkaSinkFactory>()
         .AddSink<RedisSinkFactory>();

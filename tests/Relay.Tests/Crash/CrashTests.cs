@@ -35,6 +35,10 @@ public sealed class CrashTests(ITestOutputHelper output)
     public Task MySql_polling_to_Redis_survives_kill_9_exactly_once_in_order() =>
         RunRedisAsync("MySqlPolling");
 
+    [Fact]
+    public Task MySql_binlog_tailing_to_Redis_survives_kill_9_exactly_once_in_order() =>
+        RunRedisAsync("MySqlBinlog");
+
     [SkippableFact]
     public async Task Log_tailing_to_Kafka_survives_kill_9_exactly_once_in_order()
     {
@@ -50,7 +54,7 @@ public sealed class CrashTests(ITestOutputHelper output)
             ["Relay__Sinks__main__OffsetsTopic"] = run + ".offsets",
         };
         await using var reader = new KafkaTopicReader(cluster.BootstrapServers, AggregateTypes.Select(t => $"{run}.{t}").ToList());
-        await RunAsync("PostgresReplication", run, sinkEnv, reader);
+        await RunAsync("PostgresReplication", run, sinkEnv, reader, hasCommittedPosition: null);
     }
 
     private async Task RunRedisAsync(string sourceKind)
@@ -65,9 +69,10 @@ public sealed class CrashTests(ITestOutputHelper output)
         };
         var streams = AggregateTypes.Select(t => $"{run}.{t}").ToList();
         await using var reader = new RedisStreamReader(await ConnectionMultiplexer.ConnectAsync(redis), streams);
+        await using var offsets = await ConnectionMultiplexer.ConnectAsync(redis);
         try
         {
-            await RunAsync(sourceKind, run, sinkEnv, reader);
+            await RunAsync(sourceKind, run, sinkEnv, reader, () => offsets.GetDatabase().HashExistsAsync($"{run}:offsets", "crash"));
         }
         finally
         {
@@ -78,7 +83,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         }
     }
 
-    private async Task RunAsync(string sourceKind, string run, Dictionary<string, string> sinkEnv, ISinkReader reader)
+    private async Task RunAsync(string sourceKind, string run, Dictionary<string, string> sinkEnv, ISinkReader reader, Func<Task<bool>>? hasCommittedPosition)
     {
         await using var db = await OutboxDatabase.CreateAsync(sourceKind.StartsWith("MySql", StringComparison.Ordinal) ? OutboxDatabase.MySql : OutboxDatabase.Postgres);
         await db.CreateOutboxAsync();
@@ -104,6 +109,20 @@ public sealed class CrashTests(ITestOutputHelper output)
             // Log tailing publishes what commits after its slot exists: let a first run create it.
             using var first = RelayProcess.Start(env);
             await ((PostgresDatabase)db).WaitForSlotStreamingAsync(slot, () => first.HasExited ? first.Output : null);
+            first.KillHard();
+        }
+        else if (sourceKind == "MySqlBinlog")
+        {
+            env["Relay__Sources__crash__HeartbeatInterval"] = "00:00:01";
+            // Binlog tailing publishes what commits after its first start, whose position it commits at once.
+            using var first = RelayProcess.Start(env);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!await hasCommittedPosition!())
+            {
+                Assert.False(first.HasExited, $"The relay exited by itself:\n{first.Output}");
+                Assert.True(DateTime.UtcNow < deadline, $"No starting position was committed within 60 s:\n{first.Output}");
+                await Task.Delay(50);
+            }
             first.KillHard();
         }
 

@@ -71,6 +71,17 @@ public sealed class ValueNormalFormTests
         AssertNormalForm(db, Assert.Single((await reader.NextAsync()).Rows));
     }
 
+    [Fact]
+    public async Task MySql_binlog_tailing_gives_each_type_in_the_same_normal_form()
+    {
+        await using var db = await MySqlDatabase.CreateAsync();
+        await PrepareAsync(db);
+        await using var reader = await MySql.Binlog.BinlogTestKit.StartAsync(db.ConnectionString);
+        await InsertAsync(db);
+
+        AssertNormalForm(db, Assert.Single((await reader.NextAsync()).Rows));
+    }
+
     [Theory]
     [MemberData(nameof(OutboxDatabase.Engines), MemberType = typeof(OutboxDatabase))]
     public async Task Polling_gives_each_type_in_the_same_normal_form(string engine)

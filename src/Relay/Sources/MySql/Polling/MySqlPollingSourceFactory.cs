@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Relay.Hosting.Options;
+using Relay.Sources.MySql.Binlog.Protocol;
 using Relay.Sources.Polling;
 
 namespace Relay.Sources.MySql.Polling;
@@ -29,6 +30,7 @@ public sealed class MySqlPollingSourceFactory : OutboxSourceFactory<MySqlPolling
 
     protected override IOutboxSource Create(SourceContext context, MySqlPollingOptions options)
     {
+        MySqlAuthentication.EnsureRegistered(); // ed25519 logins for MySqlConnector
         var logger = context.Services.GetService<ILoggerFactory>()?.CreateLogger<PollingSource>() ?? (ILogger)NullLogger.Instance;
         return new PollingSource(context.Name, options, new MySqlPollingDialect(context.Name, options),
             new MySqlLease(options.ConnectionString, context.Name, logger), context.Section, logger);

@@ -1,0 +1,125 @@
+using System.Globalization;
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using MySqlConnector;
+
+namespace Relay.Sources.MySql.Binlog;
+
+/// <summary>
+/// The server a binlog source reads, as checked before streaming: its flavor and identity, where its binlog
+/// stands now, and whether its settings let Relay read every outbox row. What retrying cannot fix (binary
+/// logging off, statement-based logging, a missing right, a clashing server id) is one fatal error naming each fix.
+/// </summary>
+internal sealed record BinlogServer(
+    bool IsMariaDb,
+    string Identity,
+    string CurrentFile,
+    ulong CurrentPosition,
+    string CurrentGtids,
+    bool FullRowMetadata,
+    IReadOnlyList<string> BinlogFiles)
+{
+    public static async Task<BinlogServer> InspectAsync(
+        MySqlBinlogOptions options, string sourceName, IConfigurationSection section, CancellationToken cancellationToken)
+    {
+        var builder = new MySqlConnectionStringBuilder(options.ConnectionString) { Pooling = false, ApplicationName = $"relay-setup:{sourceName}" };
+        await using var connection = new MySqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+
+        var version = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT VERSION()", cancellationToken: cancellationToken)) ?? "";
+        var isMariaDb = version.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+        var settings = await VariablesAsync(connection,
+            ["log_bin", "binlog_format", "binlog_row_image", "binlog_row_metadata", "server_id", "server_uuid", "gtid_mode"],
+            cancellationToken);
+        string? Setting(string name) => settings.GetValueOrDefault(name);
+
+        var problems = new List<string>();
+        var config = isMariaDb ? "the [mariadb] section of the server's configuration" : "the [mysqld] section of the server's configuration";
+        if (!string.Equals(Setting("log_bin"), "ON", StringComparison.OrdinalIgnoreCase) && Setting("log_bin") != "1")
+            problems.Add($"The server's binary log is off (log_bin). Turn it on in {config} (log_bin = mysql-bin, server_id = 1) and restart the server.");
+        if (!string.Equals(Setting("binlog_format"), "ROW", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"The server logs in {Setting("binlog_format")} format; binlog tailing needs the rows. Set binlog_format = ROW in {config} " +
+                         "and SET GLOBAL binlog_format = 'ROW' (sessions started before keep their format until they reconnect).");
+        if (!string.Equals(Setting("binlog_row_image"), "FULL", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"The server's binlog_row_image is {Setting("binlog_row_image")}; Relay needs every column of an inserted row. Set binlog_row_image = FULL in {config} " +
+                         "and SET GLOBAL binlog_row_image = 'FULL'.");
+
+        var serverId = Setting("server_id");
+        if (serverId is not null && uint.TryParse(serverId, CultureInfo.InvariantCulture, out var ownId) && ownId == options.ServerId)
+            problems.Add($"{ConfigKeys.Describe(section, "ServerId")} is {options.ServerId}, the server's own server_id. Choose a number unique among the server, its replicas and every binlog reader.");
+
+        var (file, position, executed) = await StatusAsync(connection, isMariaDb, builder.UserID, problems, cancellationToken);
+        var files = problems.Count == 0 ? await BinlogFilesAsync(connection, cancellationToken) : [];
+        await CheckTableAsync(connection, options, section, builder.UserID, problems, cancellationToken);
+        if (problems.Count > 0)
+            throw new RelayFatalException($"Source '{sourceName}' cannot tail the binlog of this server:{Environment.NewLine}  - " + string.Join($"{Environment.NewLine}  - ", problems));
+
+        // The GTIDs as of exactly that file/position: MariaDB converts one into the other; MySQL's status row carries both.
+        var gtids = isMariaDb
+            ? await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT BINLOG_GTID_POS(@file, @pos)", new { file, pos = position }, cancellationToken: cancellationToken)) ?? ""
+            : string.Equals(Setting("gtid_mode"), "ON", StringComparison.OrdinalIgnoreCase) ? executed.Replace("\n", "") : "";
+        return new BinlogServer(
+            isMariaDb,
+            isMariaDb ? serverId ?? "" : Setting("server_uuid") ?? "",
+            file,
+            position,
+            gtids,
+            string.Equals(Setting("binlog_row_metadata"), "FULL", StringComparison.OrdinalIgnoreCase),
+            files);
+    }
+
+    /// <summary>Variables a server does not have (binlog_row_metadata before MySQL 8.0.1 / MariaDB 10.5) are absent from the result.</summary>
+    private static async Task<Dictionary<string, string>> VariablesAsync(MySqlConnection connection, string[] names, CancellationToken cancellationToken)
+    {
+        // SHOW works on both (MySQL 8 has no information_schema.GLOBAL_VARIABLES); the names are constants.
+        var rows = await connection.QueryAsync<(string Name, string? Value)>(new CommandDefinition(
+            $"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({string.Join(", ", names.Select(n => $"'{n}'"))})", cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.Name, r => r.Value ?? "", StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The binlog file and position the server writes next (SHOW MASTER STATUS; SHOW BINARY LOG STATUS since MySQL 8.4).</summary>
+    private static async Task<(string File, ulong Position, string ExecutedGtids)> StatusAsync(
+        MySqlConnection connection, bool isMariaDb, string user, List<string> problems, CancellationToken cancellationToken)
+    {
+        foreach (var statement in isMariaDb ? ["SHOW MASTER STATUS"] : new[] { "SHOW BINARY LOG STATUS", "SHOW MASTER STATUS" })
+        {
+            try
+            {
+                await using var cmd = new MySqlCommand(statement, connection);
+                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+                if (await reader.ReadAsync(cancellationToken))
+                    return (reader.GetString(0), Convert.ToUInt64(reader.GetValue(1), CultureInfo.InvariantCulture),
+                        !isMariaDb && reader.FieldCount > 4 && !reader.IsDBNull(4) ? reader.GetString(4) : "");
+                problems.Add("The server reports no binary log (SHOW MASTER STATUS is empty): turn on log_bin and restart the server.");
+                return ("", 0, "");
+            }
+            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.ParseError && !isMariaDb)
+            {
+                // SHOW BINARY LOG STATUS is MySQL 8.4's name; older servers know only SHOW MASTER STATUS.
+            }
+            catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.SpecifiedAccessDeniedError or MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied)
+            {
+                var right = isMariaDb ? "BINLOG MONITOR" : "REPLICATION CLIENT";
+                problems.Add($"The user '{user}' may not read where the binlog stands ({e.Message}). Grant it: GRANT REPLICATION SLAVE, {right} ON *.* TO '{user}'@'%';");
+                return ("", 0, "");
+            }
+        }
+        return ("", 0, "");
+    }
+
+    private static async Task<List<string>> BinlogFilesAsync(MySqlConnection connection, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<string>(new CommandDefinition("SHOW BINARY LOGS", cancellationToken: cancellationToken))).ToList();
+
+    /// <summary>A misnamed outbox would never show a row, silently: the table must be there (information_schema shows tables the user has any right on).</summary>
+    private static async Task CheckTableAsync(
+        MySqlConnection connection, MySqlBinlogOptions options, IConfigurationSection section, string user, List<string> problems, CancellationToken cancellationToken)
+    {
+        var table = options.Table;
+        var found = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = @schema AND TABLE_NAME = @table",
+            new { schema = table.Schema, table = table.Table }, cancellationToken: cancellationToken));
+        if (found == 0)
+            problems.Add($"The outbox table {table} does not exist, or the user '{user}' has no right on it. Create it, set {ConfigKeys.Describe(section, "Outbox:Table")} " +
+                         $"to database.table, or grant: GRANT SELECT ON {table} TO '{user}'@'%';");
+    }
+}
