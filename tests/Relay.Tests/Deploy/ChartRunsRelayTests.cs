@@ -91,8 +91,7 @@ public sealed class ChartRunsRelayTests
 
     private static string TempFile(string content)
     {
-        var dir = Directory.CreateTempSubdirectory("relay-chart-values-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } };
+        var dir = Repo.Scratch("chart-values");
         var file = Path.Combine(dir, "values.yaml");
         File.WriteAllText(file, content);
         return file;

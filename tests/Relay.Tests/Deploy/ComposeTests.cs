@@ -68,19 +68,12 @@ public sealed class ComposeTests
     public async Task The_validator_rejects_a_misspelt_option()
     {
         await Tools.Value;
-        var dir = Directory.CreateTempSubdirectory("relay-compose-").FullName;
-        try
-        {
-            var broken = File.ReadAllText(ComposeFile).Replace("cap_drop:", "cap_dropp:");
-            File.WriteAllText(Path.Combine(dir, "docker-compose.yml"), broken);
-            File.Copy(Repo.Path("deploy", "compose", "relay.json"), Path.Combine(dir, "relay.json"));
-            var result = await Repo.RunAsync("docker-compose", ["-f", Path.Combine(dir, "docker-compose.yml"), "config", "-q"], TimeSpan.FromMinutes(1));
-            Assert.NotEqual(0, result.ExitCode);
-            Assert.Contains("cap_dropp", result.Output);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var dir = Repo.Scratch("compose");
+        var broken = File.ReadAllText(ComposeFile).Replace("cap_drop:", "cap_dropp:");
+        File.WriteAllText(Path.Combine(dir, "docker-compose.yml"), broken);
+        File.Copy(Repo.Path("deploy", "compose", "relay.json"), Path.Combine(dir, "relay.json"));
+        var result = await Repo.RunAsync("docker-compose", ["-f", Path.Combine(dir, "docker-compose.yml"), "config", "-q"], TimeSpan.FromMinutes(1));
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("cap_dropp", result.Output);
     }
 }

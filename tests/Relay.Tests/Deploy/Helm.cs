@@ -11,14 +11,8 @@ internal static class Helm
     public static string ValuesDir => Repo.Path("tests", "Relay.Tests", "Deploy", "values");
 
     private static readonly Lazy<Task<string>> Binary = new(InstallAsync);
-    private static readonly string Home = TempDirectory("relay-helm-home-");
-
-    private static string TempDirectory(string prefix)
-    {
-        var dir = Directory.CreateTempSubdirectory(prefix).FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } };
-        return dir;
-    }
+    private static readonly Lazy<string> Home = new(() => Repo.Scratch("helm-home"));
+    private static readonly Lazy<Task<string>> SidecarExample = new(CopySidecarExampleAsync);
 
     private static async Task<string> InstallAsync()
     {
@@ -34,9 +28,9 @@ internal static class Helm
         var helm = await Binary.Value;
         return await Repo.RunAsync(helm, args, TimeSpan.FromMinutes(2), new Dictionary<string, string>
         {
-            ["HELM_CACHE_HOME"] = Path.Combine(Home, "cache"),
-            ["HELM_CONFIG_HOME"] = Path.Combine(Home, "config"),
-            ["HELM_DATA_HOME"] = Path.Combine(Home, "data"),
+            ["HELM_CACHE_HOME"] = Path.Combine(Home.Value, "cache"),
+            ["HELM_CONFIG_HOME"] = Path.Combine(Home.Value, "config"),
+            ["HELM_DATA_HOME"] = Path.Combine(Home.Value, "data"),
         });
     }
 
@@ -67,10 +61,12 @@ internal static class Helm
 
     public static Task<Manifests> TemplateAsync(params string[] valueFiles) => TemplateAsync(ChartDir, valueFiles);
 
-    /// <summary>A copy of the sidecar example with its relay dependency resolved (helm dependency update, from file://).</summary>
-    public static async Task<string> SidecarExampleAsync()
+    /// <summary>A copy of the sidecar example with its relay dependency resolved (helm dependency update, from file://), made once per run.</summary>
+    public static Task<string> SidecarExampleAsync() => SidecarExample.Value;
+
+    private static async Task<string> CopySidecarExampleAsync()
     {
-        var dir = TempDirectory("relay-sidecar-");
+        var dir = Repo.Scratch("sidecar");
         var example = Path.Combine(dir, "examples", "shop-with-relay");
         CopyDirectory(SidecarExampleDir, example, skip: "charts");
         CopyDirectory(ChartDir, Path.Combine(dir, "relay"), skip: null); // file://../../relay from the copy

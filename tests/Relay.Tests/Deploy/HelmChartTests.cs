@@ -456,8 +456,7 @@ public sealed class HelmChartTests
 
     private static string WriteTemp(string yaml)
     {
-        var dir = Directory.CreateTempSubdirectory("relay-values-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } };
+        var dir = Repo.Scratch("values");
         var file = Path.Combine(dir, "values.yaml");
         File.WriteAllText(file, yaml);
         return file;

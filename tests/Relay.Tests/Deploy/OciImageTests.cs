@@ -123,7 +123,7 @@ public sealed class OciImageTests
                 },
             },
         };
-        var valuesDir = Directory.CreateTempSubdirectory("relay-oci-values-").FullName;
+        var valuesDir = Repo.Scratch("oci-values");
         try
         {
             File.WriteAllText(Path.Combine(valuesDir, "values.yaml"), values.ToJsonString());

@@ -10,6 +10,23 @@ internal static class Repo
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 
+    private static readonly Lazy<string> ScratchRoot = new(() =>
+    {
+        // artifacts/ is ignored by git; what an earlier run left is removed here, so nothing piles up.
+        var dir = Path("artifacts", "test-scratch");
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        return dir;
+    });
+
+    /// <summary>A new empty folder for one test's files (values files, chart copies).</summary>
+    public static string Scratch(string name)
+    {
+        var dir = System.IO.Path.Combine(ScratchRoot.Value, name + "-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
