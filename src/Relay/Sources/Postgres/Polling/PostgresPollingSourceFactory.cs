@@ -18,8 +18,11 @@ public sealed class PostgresPollingSourceFactory : OutboxSourceFactory<PostgresP
 
     public override string Kind => KindName;
 
-    protected internal override void Configure(IConfigurationSection section, PostgresPollingOptions options) =>
+    protected internal override void Configure(IConfigurationSection section, PostgresPollingOptions options)
+    {
+        options.ApplyDefaults();
         options.TraceParentRequired = section.GetSection("Outbox")["TraceParentColumn"] is not null;
+    }
 
     protected internal override IEnumerable<string> Validate(IConfigurationSection section, PostgresPollingOptions options) =>
         options.ValidateConnection(section, "LOGIN, SELECT and DELETE (or UPDATE) on the outbox")
