@@ -8,22 +8,8 @@ public sealed class MySqlCliTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
 
-    private static async Task<(int Code, string Output)> RunAsync(IReadOnlyDictionary<string, string> env, params string[] args)
-    {
-        using var relay = RelayProcess.Start(env, args);
-        var code = await relay.WaitForExitAsync(Wait);
-        return (code, relay.Output);
-    }
-
-    private static Dictionary<string, string> ToRedis(string kind, MySqlDatabase db, string redis, string prefix) => new()
-    {
-        ["Relay__Sources__orders__Kind"] = kind,
-        ["Relay__Sources__orders__ConnectionString"] = db.ConnectionString,
-        ["Relay__Sources__orders__Outbox__TopicTemplate"] = prefix + ".{aggregatetype}",
-        ["Relay__Sinks__main__Kind"] = "Redis",
-        ["Relay__Sinks__main__Configuration"] = redis,
-        ["Relay__Sinks__main__KeyPrefix"] = prefix + ":",
-    };
+    private static Task<(int Code, string Output)> RunAsync(IReadOnlyDictionary<string, string> env, params string[] args) =>
+        RelayProcess.RunAsync(env, Wait, args);
 
     [Fact]
     public async Task Polling_validate_finds_the_missing_outbox_and_setup_creates_one_the_relay_polls()
@@ -31,7 +17,7 @@ public sealed class MySqlCliTests
         await using var db = await MySqlDatabase.CreateAsync();
         var redis = await TestServers.RedisAsync();
         var prefix = "relay-mycli-" + Guid.NewGuid().ToString("N")[..8];
-        var env = ToRedis("MySqlPolling", db, redis, prefix);
+        var env = RelayProcess.SourceToRedis("MySqlPolling", db.ConnectionString, redis, prefix);
         env["Relay__Sources__orders__PollInterval"] = "00:00:00.05";
         env["Relay__Sources__orders__TimestampColumn"] = "created_at";
 
@@ -76,13 +62,14 @@ public sealed class MySqlCliTests
         await using var db = await MySqlDatabase.CreateAsync();
         var redis = await TestServers.RedisAsync();
         var prefix = "relay-mycli-" + Guid.NewGuid().ToString("N")[..8];
-        var env = ToRedis("MySqlBinlog", db, redis, prefix);
+        var env = RelayProcess.SourceToRedis("MySqlBinlog", db.ConnectionString, redis, prefix);
         env["Relay__Sources__orders__ServerId"] = Random.Shared.Next(10_000, 1_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["Relay__Sources__orders__StatusInterval"] = "00:00:00.200";
 
         var (missing, missingOutput) = await RunAsync(env, "validate", "--connect");
         Assert.True(missing == 3, missingOutput);
         Assert.Contains("does not exist", missingOutput);
+        Assert.Contains("relay setup --apply --source orders", missingOutput);
 
         var (applied, appliedOutput) = await RunAsync(env, "setup", "--apply");
         Assert.True(applied == 0, appliedOutput);

@@ -32,6 +32,25 @@ public sealed partial class MySqlSourceSetupTests
     }
 
     [Fact]
+    public async Task Setup_adds_the_order_index_an_existing_outbox_lacks()
+    {
+        await using var db = await MySqlDatabase.CreateAsync();
+        await db.ExecuteAsync("""
+            CREATE TABLE outbox (id CHAR(36) NOT NULL PRIMARY KEY DEFAULT (UUID()), aggregatetype VARCHAR(255) NOT NULL,
+              aggregateid VARCHAR(255) NOT NULL, type VARCHAR(255) NOT NULL, payload JSON, seq BIGINT NOT NULL)
+            """);
+        var setup = PollingSetup(db.ConnectionString);
+        var unindexed = Assert.Single(await setup.CheckAsync(default));
+        Assert.True(unindexed.IsWarning);
+        Assert.Contains("no index", unindexed.Problem);
+
+        Assert.Null(await setup.ApplyAsync(default));
+        Assert.Empty(await setup.CheckAsync(default));
+        Assert.Null(await setup.ApplyAsync(default)); // the index is there now: nothing to do
+        Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{db.Name}' AND TABLE_NAME = 'outbox' AND COLUMN_NAME = 'seq'"));
+    }
+
+    [Fact]
     public async Task A_binlog_user_without_replication_rights_is_told_the_grants()
     {
         await using var db = await MySqlDatabase.CreateAsync();

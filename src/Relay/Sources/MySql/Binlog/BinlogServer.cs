@@ -154,6 +154,7 @@ internal sealed record BinlogServer(
             new { schema = table.Schema, table = table.Table }, cancellationToken: cancellationToken));
         if (found == 0)
             problems.Add(new SetupProblem($"The outbox table {table} does not exist, or the user '{user}' has no right on it.",
-                $"Create it, set {ConfigKeys.Describe(section, "Outbox:Table")} to database.table, or grant: GRANT SELECT ON {table} TO '{user}'@'%';"));
+                $"Create it (`relay setup --apply --source {section.Key}`), set {ConfigKeys.Describe(section, "Outbox:Table")} to database.table, " +
+                $"or grant: GRANT SELECT ON {table} TO '{user}'@'%';"));
     }
 }
