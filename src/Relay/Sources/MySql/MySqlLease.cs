@@ -23,16 +23,16 @@ public sealed class MySqlLease : ISourceLease
         _logger = logger;
     }
 
-    /// <summary>The lock's name: at most 64 characters, so a long source name is shortened with a hash to stay unique.</summary>
-    public string LockName
+    /// <summary>The database session (CONNECTION_ID) holding the lock once acquired: IS_USED_LOCK names it.</summary>
+    public long? Session => _connection?.ServerThread;
+
+    /// <summary>The lock's name for a source: at most 64 characters, so a long source name is shortened with a hash to stay unique.</summary>
+    public static string LockNameOf(string sourceName)
     {
-        get
-        {
-            var name = "relay:" + _sourceName;
-            if (name.Length <= 64) return name;
-            var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(_sourceName)))[..16];
-            return name[..47] + ":" + hash;
-        }
+        var name = "relay:" + sourceName;
+        if (name.Length <= 64) return name;
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sourceName)))[..16];
+        return name[..47] + ":" + hash;
     }
 
     public async Task AcquireAsync(CancellationToken cancellationToken)
@@ -42,7 +42,7 @@ public sealed class MySqlLease : ISourceLease
         {
             _connection ??= await OpenAsync(cancellationToken);
             await using var cmd = new MySqlCommand("SELECT GET_LOCK(@name, 0)", _connection);
-            cmd.Parameters.AddWithValue("@name", LockName);
+            cmd.Parameters.AddWithValue("@name", LockNameOf(_sourceName));
             if (await cmd.ExecuteScalarAsync(cancellationToken) is (long)1 or (int)1)
             {
                 if (warned) _logger.LogInformation("Source {Source}: took over from the other relay", _sourceName);
