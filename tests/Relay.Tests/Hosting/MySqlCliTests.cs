@@ -36,6 +36,8 @@ public sealed class MySqlCliTests
 
         var (applied, appliedOutput) = await RunAsync(env, "setup", "--apply", "--source", "orders");
         Assert.True(applied == 0, appliedOutput);
+        // Two statements ran (table, index); the grants are an administrator's.
+        Assert.Contains("source orders: set up (2 statements applied; 1 for an administrator, shown by `relay setup`).", appliedOutput);
         Assert.Equal(1L, await TableCountAsync(db));
         var (again, againOutput) = await RunAsync(env, "setup", "--apply");
         Assert.True(again == 0, againOutput); // idempotent

@@ -71,7 +71,7 @@ internal static class MySqlSetupSql
         if (connection is null) return problem;
         await using (connection)
         {
-            foreach (var step in steps.Where(s => !IsComment(s.Sql)))
+            foreach (var step in steps.Where(s => !s.IsForAdministrator))
             {
                 try
                 {
@@ -92,6 +92,4 @@ internal static class MySqlSetupSql
         }
         return null;
     }
-
-    private static bool IsComment(string sql) => sql.Split('\n').All(line => line.TrimStart().StartsWith("--", StringComparison.Ordinal));
 }
