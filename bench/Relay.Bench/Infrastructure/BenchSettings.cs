@@ -16,6 +16,9 @@ public sealed class BenchSettings
     /// <summary>Only scenarios whose name contains one of these words run (empty: all).</summary>
     public IReadOnlyList<string> Only { get; init; } = [];
 
+    /// <summary>Only catch-up workloads whose name contains this text run (null: all).</summary>
+    public string? Workload { get; init; }
+
     public string Postgres { get; init; } = Env("RELAY_BENCH_POSTGRES", "Host=127.0.0.1;Port=5432;Username=relay;Password=relay;Database=relay");
     public string MySql { get; init; } = Env("RELAY_BENCH_MYSQL", "Server=127.0.0.1;Port=3306;User ID=relay;Password=relay;Database=relay");
     public string Redis { get; init; } = Env("RELAY_BENCH_REDIS", "127.0.0.1:6379");
@@ -26,7 +29,10 @@ public sealed class BenchSettings
     public string ResultsDirectory { get; init; } = "bench/results";
 
     /// <summary>Rows per catch-up drain (each source kind, each sink, each transaction shape).</summary>
-    public int CatchUpRows => Mode switch { BenchMode.Quick => 20_000, BenchMode.Standard => 200_000, _ => 200_000 };
+    public int CatchUpRows => RowsOverride ?? Mode switch { BenchMode.Quick => 20_000, BenchMode.Standard => 200_000, _ => 200_000 };
+
+    /// <summary>--rows N: catch-up drains of N rows whatever the mode (for profiling one workload).</summary>
+    public int? RowsOverride { get; init; }
 
     /// <summary>The big backlog whose drain measures memory and CPU per million messages.</summary>
     public int BacklogRows => Mode switch { BenchMode.Quick => 100_000, BenchMode.Standard => 1_000_000, _ => 10_000_000 };
@@ -50,6 +56,8 @@ public sealed class BenchSettings
         var mode = BenchMode.Standard;
         var only = new List<string>();
         string? results = null;
+        string? workload = null;
+        int? rows = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -57,11 +65,13 @@ public sealed class BenchSettings
                 case "--quick": mode = BenchMode.Quick; break;
                 case "--full": mode = BenchMode.Full; break;
                 case "--only" when i + 1 < args.Length: only.AddRange(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
+                case "--rows" when i + 1 < args.Length: rows = int.Parse(args[++i]); break;
+                case "--workload" when i + 1 < args.Length: workload = args[++i]; break;
                 case "--results" when i + 1 < args.Length: results = args[++i]; break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: Relay.Bench [--quick|--full] [--only word,word] [--results DIR]");
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: Relay.Bench [--quick|--full] [--only word,word] [--workload text] [--rows N] [--results DIR]");
             }
         }
-        return new BenchSettings { Mode = mode, Only = only, ResultsDirectory = results ?? "bench/results" };
+        return new BenchSettings { Mode = mode, Only = only, ResultsDirectory = results ?? "bench/results", Workload = workload, RowsOverride = rows };
     }
 
     private static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;

@@ -17,6 +17,8 @@ public sealed class RelayUnderTest : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stopSampling = new();
     private readonly Task _sampling;
+    private Process? _perf;
+    private Task<EventPipeProfiler>? _profiler;
 
     private RelayUnderTest(Process process, string workDir, int port)
     {
@@ -27,6 +29,13 @@ public sealed class RelayUnderTest : IAsyncDisposable
         StartedAt = BenchClock.Now;
         _sampling = SampleAsync(_stopSampling.Token);
     }
+
+    /// <summary>
+    /// The relay build measured as "current": RELAY_BENCH_RELAY (scripts/bench.sh publishes Relay there, ReadyToRun, as a
+    /// deployment would), else the Relay.dll built beside the bench.
+    /// </summary>
+    public static string CurrentBuild { get; } =
+        Environment.GetEnvironmentVariable("RELAY_BENCH_RELAY") is { Length: > 0 } published ? published : AppContext.BaseDirectory;
 
     public ProcessMeter Meter { get; }
 
@@ -52,7 +61,7 @@ public sealed class RelayUnderTest : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(relayDirectory ?? AppContext.BaseDirectory, "Relay.dll"));
+        info.ArgumentList.Add(Path.Combine(relayDirectory ?? CurrentBuild, "Relay.dll"));
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("OTEL_", StringComparison.OrdinalIgnoreCase)).ToList())
             info.Environment.Remove(key);
         info.Environment["Relay__Http__Enabled"] = "true";
@@ -61,10 +70,31 @@ public sealed class RelayUnderTest : IAsyncDisposable
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__Console__FormatterName"] = "simple";
         foreach (var (key, value) in environment) info.Environment[key] = value;
+        // Runtime knobs to compare (e.g. DOTNET_TieredPGO=0), for every relay the bench starts: "KEY=VALUE;KEY=VALUE".
+        foreach (var pair in (Environment.GetEnvironmentVariable("RELAY_BENCH_RELAY_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            if (pair.Split('=', 2) is [var name, var setting]) info.Environment[name] = setting;
+        // Profiling: perf samples the relay with call graphs, and the runtime writes /tmp/perf-<pid>.map for the JIT-compiled frames.
+        var perfDirectory = Environment.GetEnvironmentVariable("RELAY_BENCH_PERF");
+        if (perfDirectory is { Length: > 0 })
+        {
+            info.Environment["DOTNET_PerfMapEnabled"] = "1";
+            info.Environment["DOTNET_EnableWriteXorExecute"] = "0"; // else JIT code sits in a memfd perf cannot map to the perf map
+        }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.Start();
         var relay = new RelayUnderTest(process, workDir, port);
+        if (Environment.GetEnvironmentVariable("RELAY_BENCH_TRACE") is { Length: > 0 } traceDirectory)
+            relay._profiler = EventPipeProfiler.StartAsync(process.Id, traceDirectory);
+        if (perfDirectory is { Length: > 0 })
+        {
+            Directory.CreateDirectory(perfDirectory);
+            relay._perf = Process.Start(new ProcessStartInfo("perf", ["record", "-F", "999", "-g", "-p", process.Id.ToString(), "-o", Path.Combine(perfDirectory, $"relay-{process.Id}.data")])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            });
+        }
         process.OutputDataReceived += (_, e) => relay.Append(e.Data);
         process.ErrorDataReceived += (_, e) => relay.Append(e.Data);
         process.BeginOutputReadLine();
@@ -133,8 +163,19 @@ public sealed class RelayUnderTest : IAsyncDisposable
     public async Task StopAsync()
     {
         Meter.Sample();
+        if (_perf is { HasExited: false })
+        {
+            Process.Start("kill", ["-INT", _perf.Id.ToString()])?.WaitForExit();
+            await _perf.WaitForExitAsync();
+        }
         await _stopSampling.CancelAsync();
         await _sampling;
+        if (_profiler is not null)
+        {
+            var report = await (await _profiler).StopAndReportAsync($"relay pid {_process.Id}");
+            _profiler = null;
+            ProgressLog.Step($"  profile: {report}");
+        }
         if (!_process.HasExited)
         {
             Process.Start("kill", ["-TERM", _process.Id.ToString()])?.WaitForExit();

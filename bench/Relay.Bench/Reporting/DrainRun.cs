@@ -12,6 +12,12 @@ public sealed record DrainRun(
     double CpuSeconds,
     string Build)
 {
+    /// <summary>Mean messages per sink commit, from the relay's own metrics.</summary>
+    public double MeanBatch { get; init; } = double.NaN;
+
+    /// <summary>Mean time of one publish (route, sink commit), from the relay's own metrics.</summary>
+    public double MeanCommitMilliseconds { get; init; } = double.NaN;
+
     /// <summary>From the process start to the last message visible, start-up included, as a restarted relay pays it.</summary>
     public double MessagesPerSecond => Messages / Seconds;
 

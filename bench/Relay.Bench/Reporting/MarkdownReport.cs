@@ -50,14 +50,14 @@ public sealed class MarkdownReport(BenchResults results, BenchSettings settings,
         _text.AppendLine("msg/s from the relay process's start to the last message visible to a consumer (start-up included, as a restarted relay pays it); " +
                          "*steady* from the first message visible to the last. The limit for a log is the faster of the bare decoders below; " +
                          "for a sink, the raw write rate with the relay's batch size (1,000).").AppendLine();
-        _text.AppendLine("| workload | sink | Relay msg/s | steady msg/s | MB/s | × bare decode | × raw sink | peak RSS MB | CPU s / 1M msgs |");
-        _text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        _text.AppendLine("| workload | sink | Relay msg/s | steady msg/s | MB/s | × bare decode | × raw sink | peak RSS MB | CPU s / 1M msgs | mean batch | mean publish ms |");
+        _text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var d in current)
         {
             var bare = BareDecode(d.Workload);
             var sink = SinkLimit(d.Sink);
             _text.AppendLine($"| {d.Workload} | {d.Sink} | {N(d.MessagesPerSecond)} | {N(d.SteadyMessagesPerSecond)} | {F(d.PayloadMegabytesPerSecond)} | " +
-                             $"{X(d.MessagesPerSecond / bare)} | {X(d.MessagesPerSecond / sink)} | {N(d.PeakRssMegabytes)} | {F(d.CpuSecondsPerMillion)} |");
+                             $"{X(d.MessagesPerSecond / bare)} | {X(d.MessagesPerSecond / sink)} | {N(d.PeakRssMegabytes)} | {F(d.CpuSecondsPerMillion)} | {N(d.MeanBatch)} | {F(d.MeanCommitMilliseconds)} |");
         }
         _text.AppendLine().AppendLine("The limits, measured in the same run on the same data:").AppendLine();
         _text.AppendLine("| workload | limit | msg/s | MB read |");

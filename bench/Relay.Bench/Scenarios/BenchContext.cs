@@ -31,6 +31,24 @@ public sealed class BenchContext(BenchSettings settings, PostgresOutbox postgres
     /// <summary>A name for a run's table, topics and offsets, unique within the bench run.</summary>
     public string NewRun(string what) => $"{what}{Interlocked.Increment(ref _runs)}{Environment.ProcessId % 1000}";
 
+    /// <summary>Mean batch size and publish time from the relay's /metrics (NaN when it has none).</summary>
+    private static async Task<(double Batch, double CommitMilliseconds)> BatchStatisticsAsync(RelayUnderTest relay)
+    {
+        try
+        {
+            await Task.Delay(350); // the exporter caches a scrape for 300 ms
+            var batches = await relay.MetricAsync("relay_batch_size_count");
+            var messages = await relay.MetricAsync("relay_batch_size_sum");
+            var commits = await relay.MetricAsync("relay_batch_commit_duration_seconds_count");
+            var seconds = await relay.MetricAsync("relay_batch_commit_duration_seconds_sum");
+            return (batches > 0 ? messages / batches : double.NaN, commits > 0 ? seconds * 1000 / commits : double.NaN);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return (double.NaN, double.NaN);
+        }
+    }
+
     /// <summary>
     /// Starts the relay with <paramref name="environment"/> and the sink's keys, waits until <paramref name="expected"/>
     /// messages are visible in the run's topic, and stops it.
@@ -58,13 +76,14 @@ public sealed class BenchContext(BenchSettings settings, PostgresOutbox postgres
                                            $"{seen / Math.Max(0.001, BenchClock.SecondsSince(relay.StartedAt)):N0} msg/s, RSS peak {relay.Meter.PeakRssBytes / 1048576.0:N0} MB");
                     });
             }
+            var (meanBatch, meanCommit) = await BatchStatisticsAsync(relay);
             await relay.StopAsync();
             var first = readers.Min(r => r.FirstSeenAt);
             var drain = new DrainRun(workload, sink.Kind.ToString(), total, payloadBytes,
                 BenchClock.Seconds(done - relay.StartedAt), BenchClock.Seconds(done - first),
-                relay.Meter.PeakRssBytes, relay.Meter.CpuSeconds, build);
+                relay.Meter.PeakRssBytes, relay.Meter.CpuSeconds, build) { MeanBatch = meanBatch, MeanCommitMilliseconds = meanCommit };
             ProgressLog.Step($"{workload} → {sink.Kind} [{build}]: {drain.MessagesPerSecond:N0} msg/s ({drain.SteadyMessagesPerSecond:N0} after the first message), " +
-                             $"peak RSS {drain.PeakRssMegabytes:N0} MB, {drain.CpuSecondsPerMillion:N1} CPU s per 1M");
+                             $"peak RSS {drain.PeakRssMegabytes:N0} MB, {drain.CpuSecondsPerMillion:N1} CPU s per 1M; mean batch {drain.MeanBatch:N0} msgs, mean publish {drain.MeanCommitMilliseconds:N1} ms");
             return drain;
         }
         finally

@@ -34,6 +34,7 @@ public sealed class CatchUpScenario(BenchContext context)
 
     private async Task Guard(string workload, Func<Task> run)
     {
+        if (context.Settings.Workload is { } only && !workload.Contains(only, StringComparison.OrdinalIgnoreCase)) return;
         try { await run(); }
         catch (Exception e)
         {

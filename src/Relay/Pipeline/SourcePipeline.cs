@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Relay.Batching;
 using Relay.Health;
@@ -108,15 +107,12 @@ public sealed class SourcePipeline(
         _stage = Stages.Read;
         logger.LogInformation("Source {Source}: resuming after committed position {Position}", sourceName, committed?.Value ?? "(none)");
 
-        var queue = Channel.CreateBounded<SourceBatch>(new BoundedChannelOptions(Math.Max(64, maxBatchRows))
-        {
-            SingleReader = true,
-            SingleWriter = true,
-        });
-        var reading = ReadAsync(source, committed, queue.Writer, stop.Token);
+        // Room for two full batches: the next one is read while the sink commits this one.
+        var queue = new SourceBatchQueue(2L * maxBatchRows, 2 * BatchAssembler.DefaultMaxBytes);
+        var reading = ReadAsync(source, committed, queue, stop.Token);
         try
         {
-            await PublishAsync(source, sink, new BatchAssembler(queue.Reader, maxBatchRows), stop.Token);
+            await PublishAsync(source, sink, new BatchAssembler(queue, maxBatchRows), stop.Token);
         }
         finally
         {
@@ -127,20 +123,20 @@ public sealed class SourcePipeline(
         await reading;
     }
 
-    private static async Task ReadAsync(IOutboxSource source, SourcePosition? committed, ChannelWriter<SourceBatch> writer, CancellationToken cancellationToken)
+    private static async Task ReadAsync(IOutboxSource source, SourcePosition? committed, SourceBatchQueue queue, CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var batch in source.ReadAsync(committed, cancellationToken).WithCancellation(cancellationToken))
             {
                 // A batch without rows still moves the committed position (a quiet outbox on a busy log).
-                await writer.WriteAsync(batch, cancellationToken);
+                await queue.WriteAsync(batch, cancellationToken);
             }
-            writer.TryComplete();
+            queue.Complete();
         }
         catch (Exception e)
         {
-            writer.TryComplete(e);
+            queue.Complete(e);
             throw;
         }
     }
