@@ -26,6 +26,9 @@ public sealed class OutboxRow
 
     public bool HasColumn(string column) => _columns.IndexOf(column) >= 0;
 
+    /// <summary>The value at a column index of <see cref="Columns"/> (null for SQL NULL or an index of -1), for callers that resolved the names once.</summary>
+    public object? ValueAt(int index) => (uint)index < (uint)_values.Length ? _values[index] : null;
+
     /// <summary>
     /// Roughly the memory the row's values hold (UTF-16 strings, byte arrays, object headers), so buffers between
     /// the source and the sink can be bounded by bytes as well as by rows. Computed once.
