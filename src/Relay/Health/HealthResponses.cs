@@ -62,7 +62,7 @@ internal static class HealthResponses
             if (lag.RetentionStatus is { } retention) json.WriteString("retentionStatus", retention);
             if (lag.PendingRows is { } pending) json.WriteNumber("pendingRows", pending);
             if (lag.OldestPendingSeconds is { } age) json.WriteNumber("oldestPendingSeconds", Math.Round(age, 3));
-            if (lag.LeaseHeldElsewhere is { } elsewhere) json.WriteBoolean("leaseHeldElsewhere", elsewhere);
+            if (lag.LeaseHeld is { } held) json.WriteBoolean("leaseHeld", held);
             json.WriteEndObject();
         }
         if (s.LagError is { } lagError) json.WriteString("lagError", lagError);

@@ -36,8 +36,9 @@ public sealed class SourceStatus(string name, string kind, string sink)
         {
             _acquiring = true;
             _active = false;
-            // A lease held by another relay, seen by the lag probe, means the wait is a standby, not a start-up.
-            Set(_lag?.LeaseHeldElsewhere == true ? SourceState.Standby : SourceState.Starting);
+            // The next lag sample tells whether another relay holds the lease (a standby) or not (a start-up);
+            // an older sample may have seen this relay's own lease.
+            Set(SourceState.Starting);
         }
     }
 
@@ -125,7 +126,7 @@ public sealed class SourceStatus(string name, string kind, string sink)
             }
             _lagError = error;
             if (_acquiring && _state is SourceState.Starting or SourceState.Standby)
-                Set(sample?.LeaseHeldElsewhere == true ? SourceState.Standby : SourceState.Starting);
+                Set(sample?.LeaseHeld == true ? SourceState.Standby : SourceState.Starting);
         }
     }
 
@@ -148,18 +149,3 @@ public sealed class SourceStatus(string name, string kind, string sink)
         _since = DateTimeOffset.UtcNow;
     }
 }
-
-/// <summary>A point-in-time copy of a <see cref="SourceStatus"/>.</summary>
-public sealed record SourceStatusSnapshot(
-    string Name,
-    string Kind,
-    string Sink,
-    SourceState State,
-    DateTimeOffset Since,
-    bool Active,
-    string? LastError,
-    DateTimeOffset? LastErrorAt,
-    DateTimeOffset? LastPublishAt,
-    SourceLagSample? Lag,
-    DateTimeOffset? LagAt,
-    string? LagError);

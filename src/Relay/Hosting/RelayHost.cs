@@ -82,6 +82,8 @@ public static class RelayHost
         builder.Logging.AddConsole();
         // One line per probe and scrape would drown the relay's own log; Logging:LogLevel:Microsoft.AspNetCore overrides it.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A 503 from /readyz is an answer, not an error of the relay (which logs its sources' errors itself).
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<SecretScrubber>();

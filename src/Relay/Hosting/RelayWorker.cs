@@ -68,12 +68,14 @@ internal sealed class RelayWorker(
         {
             await pipeline.RunAsync(stoppingToken);
         }
-        catch (RelayFatalException e)
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
+            // A RelayFatalException, or anything the pipeline's retry did not handle: this source is down for good.
+            states.Register(pipeline.SourceName, "", "").Failed(scrubber.Describe(e));
             if (states.AllFailed)
             {
                 _logger.LogCritical("Source {Source} cannot run: {Problem}. Every source has failed; stopping with exit code 1.", pipeline.SourceName, scrubber.Scrub(e.Message).TrimEnd('.'));
-                Environment.ExitCode = 1;
+                Environment.ExitCode = ExitCodes.Failure;
                 lifetime.StopApplication();
             }
             else

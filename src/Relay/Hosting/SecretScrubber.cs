@@ -13,6 +13,9 @@ public sealed class SecretScrubber
 {
     public const string Mask = "[redacted]";
 
+    /// <summary>Secrets shorter than this are not masked (see the constructor).</summary>
+    public const int MinSecretLength = 8;
+
     private static readonly string[] SecretKeyParts = ["password", "pwd", "secret", "token", "credential", "jaas", "private"];
 
     private readonly string[] _secrets;
@@ -35,8 +38,9 @@ public sealed class SecretScrubber
                 foreach (var header in value.Split(','))
                     if (header.Split('=', 2) is [_, { Length: > 0 } headerValue]) secrets.Add(headerValue.Trim());
         }
-        // Very short values would mask ordinary words; a real secret is longer.
-        _secrets = secrets.Where(s => s.Length >= 3).OrderByDescending(s => s.Length).ToArray();
+        // Shorter values would mask ordinary words ("relay" as a test password would mangle every message);
+        // this is a safety net behind messages that never quote a secret, and real secrets are longer.
+        _secrets = secrets.Where(s => s.Length >= MinSecretLength).OrderByDescending(s => s.Length).ToArray();
     }
 
     public static bool IsSecretKey(string name) =>

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 using Relay.Batching;
 using Relay.Health;
 using Relay.Hosting;
@@ -25,6 +27,7 @@ public sealed class SourcePipeline(
     SourceStatus? status = null,
     SecretScrubber? scrubber = null)
 {
+    private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(15);
 
@@ -47,49 +50,93 @@ public sealed class SourcePipeline(
 
     private string Describe(Exception e) => scrubber?.Describe(e) ?? $"{e.GetType().Name}: {e.Message}";
 
-    /// <summary>Runs until cancelled; throws <see cref="RelayFatalException"/> when retrying cannot help.</summary>
+    /// <summary>
+    /// Runs until cancelled; throws <see cref="RelayFatalException"/> when retrying cannot help. Every other
+    /// failure restarts the pipeline from the committed position after an exponential backoff with jitter
+    /// (Polly's retry strategy: 0.5 s doubling up to 30 s); a run that streamed for longer than that
+    /// before failing starts the backoff over.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(500);
-        while (!cancellationToken.IsCancellationRequested)
+        var retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
-            var started = Stopwatch.GetTimestamp();
-            try
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsRetryable(e, cancellationToken)),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = InitialBackoff,
+            MaxDelay = MaxBackoff,
+            OnRetry = args =>
             {
-                await RunOnceAsync(cancellationToken);
-                return;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                Restarting(args.Outcome.Exception!, args.RetryDelay);
+                return default;
+            },
+        }).Build();
+
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
             {
-                status?.Stopped();
-                return;
+                try
+                {
+                    await retry.ExecuteAsync(RunAttemptAsync, cancellationToken);
+                    return;
+                }
+                catch (HealthyRunEnded ended)
+                {
+                    // Not a crash loop: restart at once, and let a new failure chain back off from the start.
+                    Restarting(ended.InnerException!, TimeSpan.Zero);
+                }
             }
-            catch (RelayFatalException e)
-            {
-                CountError(e);
-                status?.Failed(Describe(e));
-                throw;
-            }
-            catch (SinkFencedException e)
-            {
-                CountError(e);
-                status?.Retrying(Describe(e));
-                logger.LogWarning("Source {Source}: another relay took over the sink ({Reason}); standing by and starting over", sourceName, scrubber?.Scrub(e.Message) ?? e.Message);
-            }
-            catch (Exception e)
-            {
-                CountError(e);
-                status?.Retrying(Describe(e));
-                logger.LogError("Source {Source}: pipeline failed in stage {Stage}; restarting from the committed position in {Backoff}: {Error}",
-                    sourceName, _stage, backoff, scrubber?.Scrub(e.ToString()) ?? e.ToString());
-            }
-            telemetry.PipelineRestarts.Add(1, new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, sourceName));
-            if (Stopwatch.GetElapsedTime(started) > MaxBackoff) backoff = TimeSpan.FromMilliseconds(500);
-            try { await Task.Delay(backoff, cancellationToken); }
-            catch (OperationCanceledException) { status?.Stopped(); return; }
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (RelayFatalException e)
+        {
+            CountError(e);
+            status?.Failed(Describe(e));
+            throw;
+        }
+        finally
+        {
+            status?.Stopped();
         }
     }
+
+    private static bool IsRetryable(Exception e, CancellationToken cancellationToken) =>
+        e is not (RelayFatalException or HealthyRunEnded) && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested);
+
+    private async ValueTask RunAttemptAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await RunOnceAsync(cancellationToken);
+        }
+        catch (Exception e) when (IsRetryable(e, cancellationToken) && status?.State == SourceState.Streaming && Stopwatch.GetElapsedTime(started) > MaxBackoff)
+        {
+            throw new HealthyRunEnded(e);
+        }
+    }
+
+    /// <summary>Counts, reports and logs a failure the pipeline restarts after.</summary>
+    private void Restarting(Exception e, TimeSpan delay)
+    {
+        CountError(e);
+        status?.Retrying(Describe(e));
+        telemetry.PipelineRestarts.Add(1,
+            new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, sourceName),
+            new KeyValuePair<string, object?>(RelayTelemetry.ErrorTypeTag, e.GetType().Name));
+        if (e is SinkFencedException)
+            logger.LogWarning("Source {Source}: another relay took over the sink ({Reason}); starting over in {Delay}", sourceName, scrubber?.Scrub(e.Message) ?? e.Message, delay);
+        else
+            logger.LogError("Source {Source}: pipeline failed in stage {Stage}; restarting from the committed position in {Delay}: {Error}",
+                sourceName, _stage, delay, scrubber?.Scrub(e.ToString()) ?? e.ToString());
+    }
+
+    /// <summary>A run that had been streaming for a while failed: the retry chain ends so the next one backs off from the start.</summary>
+    private sealed class HealthyRunEnded(Exception inner) : Exception("The pipeline failed after streaming for a while.", inner);
 
     private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
@@ -109,14 +156,18 @@ public sealed class SourcePipeline(
 
         // Room for two full batches: the next one is read while the sink commits this one.
         var queue = new SourceBatchQueue(2L * maxBatchRows, 2 * BatchAssembler.DefaultMaxBytes);
-        var reading = ReadAsync(source, committed, queue, stop.Token);
+        // The reader stops only once the publisher has: on shutdown the publisher finishes (or abandons) the
+        // batch in flight and its acknowledgement first, so the source never drops a batch the sink committed
+        // while its acknowledgement is under way.
+        using var stopReading = new CancellationTokenSource();
+        var reading = ReadAsync(source, committed, queue, stopReading.Token);
         try
         {
             await PublishAsync(source, sink, new BatchAssembler(queue, maxBatchRows), stop.Token);
         }
         finally
         {
-            stop.Cancel();
+            stopReading.Cancel();
             try { await reading; }
             catch (OperationCanceledException) { }
         }
@@ -143,42 +194,38 @@ public sealed class SourcePipeline(
 
     private async Task PublishAsync(IOutboxSource source, IOutboxSink sink, BatchAssembler batches, CancellationToken cancellationToken)
     {
-        var tag = new KeyValuePair<string, object?>("source", sourceName);
-        while (await batches.NextAsync(cancellationToken) is var (rows, position, _))
+        while (await batches.NextAsync(cancellationToken) is var (rows, position, commitTime))
         {
-            var started = Stopwatch.GetTimestamp();
-            using var activity = RelayTelemetry.ActivitySource.StartActivity("relay.publish_batch");
-            activity?.SetTag("relay.source", sourceName);
-            activity?.SetTag("relay.batch.size", rows.Count);
-
             var messages = new OutboxMessage[rows.Count];
-            var deadLetters = 0;
             for (var i = 0; i < rows.Count; i++)
             {
                 messages[i] = router.Route(rows[i]);
                 if (messages[i].IsDeadLetter)
                 {
-                    deadLetters++;
                     logger.LogWarning("Source {Source}: event {EventId} sent to the dead-letter topic: {Reason}",
                         sourceName, messages[i].EventId, string.Join("; ", messages[i].DeadLetterReasons));
                 }
             }
 
+            using var batch = new BatchTelemetry(telemetry, sourceName, MessagingSystem, messages);
             _stage = Stages.Publish;
-            await sink.PublishAsync(messages, position, cancellationToken);
-            status?.Published();
-            _stage = Stages.Acknowledge;
-            var commitSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            try
+            {
+                await sink.PublishAsync(messages, position, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                batch.Failed(e);
+                throw;
+            }
+            batch.Committed(commitTime);
+            if (messages.Length > 0) status?.Published();
+
             // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
             // the batch is committed, and finishing the acknowledgement spares the next start a redo.
+            _stage = Stages.Acknowledge;
             using (var acknowledgeTimeout = new CancellationTokenSource(AcknowledgeTimeout))
                 await source.AcknowledgeAsync(position, acknowledgeTimeout.Token);
-
-            telemetry.MessagesPublished.Add(messages.Length - deadLetters, tag);
-            if (deadLetters > 0) telemetry.MessagesDeadLettered.Add(deadLetters, tag);
-            telemetry.BatchesCommitted.Add(1, tag);
-            telemetry.BatchSize.Record(messages.Length, tag);
-            telemetry.CommitDuration.Record(commitSeconds, tag);
             _stage = Stages.Read;
             logger.LogDebug("Source {Source}: committed {Count} messages up to {Position}", sourceName, messages.Length, position.Value);
         }

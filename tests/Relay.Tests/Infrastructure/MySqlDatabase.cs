@@ -24,9 +24,12 @@ public sealed class MySqlDatabase : OutboxDatabase
     /// <summary>The server's address and the test role, without a default database (as a binlog reader connects).</summary>
     public MySqlConnectionStringBuilder Server => new(_admin) { Database = "" };
 
-    public static async Task<MySqlDatabase> CreateAsync()
+    /// <summary>A database on the test MariaDB.</summary>
+    public static async Task<MySqlDatabase> CreateAsync() => await CreateOnAsync(await TestServers.MySqlAsync());
+
+    /// <summary>A database on the server <paramref name="admin"/> names (a MySQL 8, say).</summary>
+    public static async Task<MySqlDatabase> CreateOnAsync(string admin)
     {
-        var admin = await TestServers.MySqlAsync();
         var name = "relay_t_" + Guid.NewGuid().ToString("N")[..12];
         await using (var conn = new MySqlConnection(admin))
         {

@@ -41,6 +41,7 @@ public sealed partial class RelayProcess : IDisposable
             WorkingDirectory = workDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true, // nobody types: a command that asks for confirmation sees no terminal
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Relay.dll"));

@@ -6,6 +6,7 @@ using MySqlConnector;
 using Npgsql;
 using StackExchange.Redis;
 using Testcontainers.Kafka;
+using Testcontainers.MySql;
 using Testcontainers.PostgreSql;
 using Testcontainers.Redis;
 
@@ -28,6 +29,8 @@ public static class TestServers
     private static string? _postgres;
     private static string? _redis;
     private static string? _mySql;
+    private static string? _mySql8;
+    private static bool _mySql8Looked;
     private static KafkaCluster? _kafka;
     private static readonly List<IContainer> Containers = new();
 
@@ -134,6 +137,34 @@ public static class TestServers
                 }
             }
             return _mySql = configured;
+        }
+        finally { Gate.Release(); }
+    }
+
+    /// <summary>
+    /// A MySQL 8 server (binlog in ROW format with FULL row metadata, GTIDs on) when one is given (RELAY_TEST_MYSQL8) or
+    /// Docker is reachable; null otherwise — only MariaDB is installable here, so MySQL 8's own paths are covered by
+    /// byte vectors from its documentation, and the tests that need the real server say so when they skip.
+    /// </summary>
+    public static async Task<string?> MySql8Async()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_mySql8Looked) return _mySql8;
+            _mySql8Looked = true;
+            var configured = Environment.GetEnvironmentVariable("RELAY_TEST_MYSQL8");
+            if (string.IsNullOrEmpty(configured) && DockerAvailable)
+            {
+                var container = new MySqlBuilder("mysql:8.4")
+                    .WithCommand("--server-id=1", "--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL",
+                        "--binlog-row-metadata=FULL", "--gtid-mode=ON", "--enforce-gtid-consistency=ON")
+                    .Build();
+                await container.StartAsync();
+                Containers.Add(container);
+                configured = new MySqlConnectionStringBuilder(container.GetConnectionString()) { UserID = "root", Password = "mysql" }.ConnectionString;
+            }
+            return _mySql8 = string.IsNullOrEmpty(configured) ? null : configured;
         }
         finally { Gate.Release(); }
     }

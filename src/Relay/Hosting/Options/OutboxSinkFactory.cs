@@ -39,6 +39,12 @@ public abstract class OutboxSinkFactory<TOptions> : IOutboxSinkFactory where TOp
         return Create(context, sourceName, options);
     }
 
+    /// <summary>Optional hook of <see cref="IOutboxSinkFactory"/>: a kind that can read and move committed positions overrides it.</summary>
+    public virtual ISinkPositionStore? CreatePositionStore(SinkContext context) => null;
+
+    /// <summary>The sink's validated options (throws <see cref="OptionsValidationException"/> when they are not valid).</summary>
+    protected static TOptions OptionsOf(SinkContext context) => Options(context);
+
     /// <summary>Creates a sink for one source from the validated options.</summary>
     protected abstract IOutboxSink Create(SinkContext context, string sourceName, TOptions options);
 

@@ -40,6 +40,15 @@ public abstract class OutboxSourceFactory<TOptions> : IOutboxSourceFactory where
         return Create(context, options);
     }
 
+    /// <summary>Optional hook of <see cref="IOutboxSourceFactory"/>: a kind that can measure its lag overrides it.</summary>
+    public virtual ISourceLagProbe? CreateLagProbe(SourceContext context) => null;
+
+    /// <summary>Optional hook of <see cref="IOutboxSourceFactory"/>: a kind with checks and setup DDL overrides it.</summary>
+    public virtual ISourceSetup? CreateSetup(SourceContext context) => null;
+
+    /// <summary>The source's validated options (throws <see cref="OptionsValidationException"/> when they are not valid).</summary>
+    protected static TOptions OptionsOf(SourceContext context) => Options(context);
+
     /// <summary>Creates a source from its validated options.</summary>
     protected abstract IOutboxSource Create(SourceContext context, TOptions options);
 

@@ -67,10 +67,13 @@ internal sealed class KafkaSinkClient : IDisposable
     /// <summary>Sends everything produced so far without waiting for linger.ms; returns when the brokers acknowledged it all.</summary>
     public Task FlushAsync(CancellationToken cancellationToken) => Task.Run(() => _producer.Flush(cancellationToken), CancellationToken.None);
 
-    /// <summary>Produces the position record: keyed by the source name, so compaction keeps the last one.</summary>
-    public ValueTask ProducePositionAsync(SourcePosition position, DeliveryTracker tracker, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Produces the position record: keyed by the source name, so compaction keeps the last one. A null
+    /// position is a tombstone: the source then has no committed position (relay offsets reset --delete).
+    /// </summary>
+    public ValueTask ProducePositionAsync(SourcePosition? position, DeliveryTracker tracker, CancellationToken cancellationToken) =>
         ProduceOneAsync(_options.OffsetsTopic,
-            new Message<byte[], byte[]> { Key = _positionKey, Value = Encoding.UTF8.GetBytes(position.Value) },
+            new Message<byte[], byte[]> { Key = _positionKey, Value = position is { } p ? Encoding.UTF8.GetBytes(p.Value) : null! },
             tracker, cancellationToken);
 
     private async ValueTask ProduceOneAsync(string topic, Message<byte[], byte[]> message, DeliveryTracker tracker, CancellationToken cancellationToken)
@@ -102,11 +105,11 @@ internal sealed class KafkaSinkClient : IDisposable
     /// The last position record for this source, or null when none. Creates the offsets topic
     /// (compacted) first when it is missing and CreateOffsetsTopic is on.
     /// </summary>
-    public async Task<SourcePosition?> ReadPositionAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<SourcePosition?> ReadPositionAsync(TimeSpan timeout, CancellationToken cancellationToken, bool createTopic = true)
     {
         using var reader = new KafkaPositionReader(KafkaClientSettings.PositionReader(_options, _sourceName), _events);
         var partitions = await Task.Run(() => reader.PartitionCount(_options.OffsetsTopic, AdminTimeout), cancellationToken);
-        if (partitions is null && _options.CreateOffsetsTopic)
+        if (partitions is null && _options.CreateOffsetsTopic && createTopic)
         {
             await CreateOffsetsTopicAsync(cancellationToken);
             partitions = await Task.Run(() => reader.PartitionCount(_options.OffsetsTopic, AdminTimeout), cancellationToken);

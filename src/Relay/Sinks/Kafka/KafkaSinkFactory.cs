@@ -17,6 +17,10 @@ public sealed class KafkaSinkFactory : OutboxSinkFactory<KafkaSinkOptions>
 
     protected internal override IEnumerable<string> Validate(IConfigurationSection section, KafkaSinkOptions options) => options.Validate(section);
 
+    public override ISinkPositionStore? CreatePositionStore(SinkContext context) =>
+        new KafkaPositionStore(OptionsOf(context), (context.Services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
+            .CreateLogger($"Relay.Sinks.Kafka.{context.Name}"));
+
     protected override IOutboxSink Create(SinkContext context, string sourceName, KafkaSinkOptions options)
     {
         var logger = (context.Services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)

@@ -30,6 +30,8 @@ public sealed class RedisSinkFactory(ILoggerFactory loggerFactory) : OutboxSinkF
             yield return $"{ConfigKeys.Describe(section, "MaxStreamLength")} must be positive, or left out to keep every entry.";
     }
 
+    public override ISinkPositionStore? CreatePositionStore(SinkContext context) => new RedisPositionStore(OptionsOf(context));
+
     protected override IOutboxSink Create(SinkContext context, string sourceName, RedisSinkOptions options) =>
         new RedisSink(options, loggerFactory.CreateLogger<RedisSink>());
 }

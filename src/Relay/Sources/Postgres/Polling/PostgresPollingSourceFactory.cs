@@ -31,4 +31,8 @@ public sealed class PostgresPollingSourceFactory : OutboxSourceFactory<PostgresP
         return new PollingSource(context.Name, options, new PostgresPollingDialect(context.Name, options),
             new PostgresLease(options.ConnectionString, context.Name, logger), context.Section, logger);
     }
+
+    public override ISourceLagProbe? CreateLagProbe(SourceContext context) => PollingLagProbe.Create(context);
+
+    public override ISourceSetup? CreateSetup(SourceContext context) => new PollingSourceSetup(context.Name, OptionsOf(context), context.Section);
 }

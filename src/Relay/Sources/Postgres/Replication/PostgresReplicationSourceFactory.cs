@@ -39,4 +39,8 @@ public sealed class PostgresReplicationSourceFactory : OutboxSourceFactory<Postg
                      ?? NullLogger<PostgresReplicationSource>.Instance;
         return new PostgresReplicationSource(context.Name, options, context.Section, logger);
     }
+
+    public override ISourceLagProbe? CreateLagProbe(SourceContext context) => ReplicationLagProbe.Create(context);
+
+    public override ISourceSetup? CreateSetup(SourceContext context) => new ReplicationSourceSetup(context.Name, OptionsOf(context));
 }

@@ -1,0 +1,18 @@
+namespace Relay;
+
+/// <summary>
+/// The committed positions a sink holds, for `relay offsets show|reset`. Created by
+/// <see cref="IOutboxSinkFactory.CreatePositionStore"/>.
+/// </summary>
+public interface ISinkPositionStore : IAsyncDisposable
+{
+    /// <summary>The source's committed position (null when none), read without fencing a running relay.</summary>
+    Task<SourcePosition?> ReadAsync(string sourceName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Fences every relay publishing for the source (its next commit fails and it starts over from the new
+    /// position), then sets the committed position, or deletes it (<paramref name="position"/> null) so the
+    /// next start begins fresh.
+    /// </summary>
+    Task ResetAsync(string sourceName, SourcePosition? position, CancellationToken cancellationToken);
+}
