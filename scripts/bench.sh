@@ -19,4 +19,8 @@ command -v mysqlbinlog >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRON
 # The plots need fonts.
 fc-list 2>/dev/null | grep -q . || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-dejavu-core fontconfig >/dev/null; }
 dotnet build bench/Relay.Bench -c Release -nologo -v quiet
+# The relay under test is published as a deployment is (dotnet publish -r linux-x64: ReadyToRun), so a started relay
+# does not spend its first seconds in the JIT.
+dotnet publish src/Relay -c Release -r linux-x64 --self-contained false -o artifacts/bench-relay -nologo -v quiet
+export RELAY_BENCH_RELAY="$root/artifacts/bench-relay"
 exec dotnet bench/Relay.Bench/bin/Release/net10.0/Relay.Bench.dll "$@"

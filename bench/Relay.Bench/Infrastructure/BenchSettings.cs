@@ -29,21 +29,21 @@ public sealed class BenchSettings
     public string ResultsDirectory { get; init; } = "bench/results";
 
     /// <summary>Rows per catch-up drain (each source kind, each sink, each transaction shape).</summary>
-    public int CatchUpRows => RowsOverride ?? Mode switch { BenchMode.Quick => 20_000, BenchMode.Standard => 200_000, _ => 200_000 };
+    public int CatchUpRows => RowsOverride ?? Mode switch { BenchMode.Quick => 10_000, BenchMode.Standard => 200_000, _ => 200_000 };
 
     /// <summary>--rows N: catch-up drains of N rows whatever the mode (for profiling one workload).</summary>
     public int? RowsOverride { get; init; }
 
     /// <summary>The big backlog whose drain measures memory and CPU per million messages.</summary>
-    public int BacklogRows => Mode switch { BenchMode.Quick => 100_000, BenchMode.Standard => 1_000_000, _ => 10_000_000 };
+    public int BacklogRows => Mode switch { BenchMode.Quick => 50_000, BenchMode.Standard => 1_000_000, _ => 10_000_000 };
 
     /// <summary>The single large transaction.</summary>
-    public int LargeTransactionRows => Mode switch { BenchMode.Quick => 100_000, _ => 1_000_000 };
+    public int LargeTransactionRows => Mode switch { BenchMode.Quick => 50_000, _ => 1_000_000 };
 
     /// <summary>How long writers run at each offered rate.</summary>
     public TimeSpan LatencyDuration => Mode switch { BenchMode.Quick => TimeSpan.FromSeconds(4), BenchMode.Standard => TimeSpan.FromSeconds(10), _ => TimeSpan.FromSeconds(20) };
 
-    public int[] OfferedRates => Mode == BenchMode.Quick ? [1_000, 5_000] : [1_000, 5_000, 20_000, 0];
+    public int[] OfferedRates => Mode == BenchMode.Quick ? [5_000] : [1_000, 5_000, 20_000, 0];
 
     public int GrowthRows => Mode switch { BenchMode.Quick => 10_000, BenchMode.Standard => 100_000, _ => 200_000 };
 

@@ -24,7 +24,7 @@ public sealed class SinkTarget(SinkKind kind, BenchSettings settings, KafkaBroke
         {
             ["Relay__Sinks__out__Kind"] = "Kafka",
             ["Relay__Sinks__out__BootstrapServers"] = kafka.BootstrapServers,
-            ["Relay__Sinks__out__OffsetsTopic"] = $"bench.{run}.offsets",
+            ["Relay__Sinks__out__OffsetsTopic"] = OffsetsTopic(run),
             ["Relay__Sinks__out__CreateOffsetsTopic"] = kafka.IsMock ? "false" : "true",
         },
     };
@@ -39,6 +39,34 @@ public sealed class SinkTarget(SinkKind kind, BenchSettings settings, KafkaBroke
         SinkKind.Redis => new RedisStreamReader(redis, Topic(run), onMessage),
         _ => new KafkaTopicReader(kafka, Topic(run), onMessage),
     };
+
+    /// <summary>
+    /// Waits until the sink holds a committed position for the source (a binlog source commits the position it starts at
+    /// before any message; no message counter shows it).
+    /// </summary>
+    public async Task WaitForPositionAsync(string run, string source, TimeSpan timeout, Action check)
+    {
+        var started = BenchClock.Now;
+        if (kind == SinkKind.Redis)
+        {
+            while (!await redis.GetDatabase().HashExistsAsync($"relay-bench:{run}:offsets", source))
+            {
+                check();
+                if (BenchClock.SecondsSince(started) > timeout.TotalSeconds) throw new TimeoutException("The relay committed no start position.");
+                await Task.Delay(20);
+            }
+            return;
+        }
+        await using var offsets = new KafkaTopicReader(kafka, OffsetsTopic(run), null);
+        while (offsets.Count == 0)
+        {
+            check();
+            if (BenchClock.SecondsSince(started) > timeout.TotalSeconds) throw new TimeoutException("The relay committed no start position.");
+            await Task.Delay(20);
+        }
+    }
+
+    private static string OffsetsTopic(string run) => $"bench.{run}.offsets";
 
     /// <summary>Drops what the run left in the sink (Redis keeps streams in memory).</summary>
     public async Task CleanUpAsync(string run)

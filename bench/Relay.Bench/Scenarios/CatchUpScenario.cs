@@ -103,23 +103,22 @@ public sealed class CatchUpScenario(BenchContext context)
         try
         {
             // A binlog source publishes what commits after its first start: start each relay once so its position is committed.
-            var first = new List<(string Build, string? Directory, SinkTarget Sink, Dictionary<string, string> Env)>();
+            var first = new List<(string Build, string? Directory, SinkTarget Sink, string Source, Dictionary<string, string> Env)>();
             foreach (var (build, directory) in context.Builds)
+            {
                 foreach (var sink in context.Sinks)
-                    first.Add((build, directory, sink, db.RelayEnvironment(run, SourceKind.MySqlBinlog, $"{build}{sink.Kind}".ToLowerInvariant())));
+                {
+                    var source = $"{build}{sink.Kind}".ToLowerInvariant();
+                    first.Add((build, directory, sink, source, db.RelayEnvironment(run, SourceKind.MySqlBinlog, source)));
+                }
+            }
             ProgressLog.Step($"{workload}: committing the start position of {first.Count} relay(s)");
-            foreach (var (_, directory, sink, env) in first)
+            foreach (var (_, directory, sink, source, env) in first)
             {
                 foreach (var (key, value) in sink.Environment(run)) env[key] = value;
                 await using var relay = RelayUnderTest.Start(env, directory);
                 await relay.WaitReadyAsync(TimeSpan.FromSeconds(60));
-                var waited = BenchClock.Now;
-                while (await relay.MetricAsync("relay_batches_committed_total") < 1)
-                {
-                    relay.ThrowIfExited();
-                    if (BenchClock.SecondsSince(waited) > 30) throw new TimeoutException($"The relay committed no start position.\n{relay.Output}");
-                    await Task.Delay(50);
-                }
+                await sink.WaitForPositionAsync(run, source, TimeSpan.FromSeconds(30), relay.ThrowIfExited);
             }
 
             var (file, position) = await db.BinlogEndAsync();
@@ -133,7 +132,7 @@ public sealed class CatchUpScenario(BenchContext context)
             context.Results.Add(new LimitResult(workload, tool));
             ProgressLog.Step($"{workload}: {tool.Name}: {tool.MessagesPerSecond:N0} msg/s");
 
-            foreach (var (build, directory, sink, env) in first)
+            foreach (var (build, directory, sink, _, env) in first)
                 context.Results.Add(await context.DrainAsync(workload, sink, run, env, Rows, Payload, build, directory));
         }
         finally

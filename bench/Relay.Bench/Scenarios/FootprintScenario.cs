@@ -49,7 +49,7 @@ public sealed class FootprintScenario(BenchContext context)
                 foreach (var (key, value) in sink.Environment(run)) env[key] = value;
                 await using var relay = RelayUnderTest.Start(env, directory);
                 await relay.WaitReadyAsync(TimeSpan.FromSeconds(60));
-                while (await relay.MetricAsync("relay_batches_committed_total") < 1) await Task.Delay(50);
+                await sink.WaitForPositionAsync(run, "src", TimeSpan.FromSeconds(30), relay.ThrowIfExited);
             }
             ProgressLog.Step($"{workload}: filling");
             await db.FillAsync(run, rows, perTxn, BenchSettings.PayloadBytes);
