@@ -1,6 +1,6 @@
 namespace Relay.Bench.Infrastructure;
 
-/// <summary>How big a run is: quick (under two minutes), standard, or full (the 10M-row backlog).</summary>
+/// <summary>How big a run is: quick (under two minutes), standard (about 15 minutes on 2 cores), or full (the 10M-row backlog, 1M-row transaction).</summary>
 public enum BenchMode
 {
     Quick,
@@ -29,23 +29,23 @@ public sealed class BenchSettings
     public string ResultsDirectory { get; init; } = "bench/results";
 
     /// <summary>Rows per catch-up drain (each source kind, each sink, each transaction shape).</summary>
-    public int CatchUpRows => RowsOverride ?? Mode switch { BenchMode.Quick => 10_000, BenchMode.Standard => 200_000, _ => 200_000 };
+    public int CatchUpRows => RowsOverride ?? Mode switch { BenchMode.Quick => 10_000, BenchMode.Standard => 100_000, _ => 200_000 };
 
     /// <summary>--rows N: catch-up drains of N rows whatever the mode (for profiling one workload).</summary>
     public int? RowsOverride { get; init; }
 
     /// <summary>The big backlog whose drain measures memory and CPU per million messages.</summary>
-    public int BacklogRows => Mode switch { BenchMode.Quick => 50_000, BenchMode.Standard => 1_000_000, _ => 10_000_000 };
+    public int BacklogRows => Mode switch { BenchMode.Quick => 50_000, BenchMode.Standard => 500_000, _ => 10_000_000 };
 
     /// <summary>The single large transaction.</summary>
-    public int LargeTransactionRows => Mode switch { BenchMode.Quick => 50_000, _ => 1_000_000 };
+    public int LargeTransactionRows => Mode switch { BenchMode.Quick => 50_000, BenchMode.Standard => 500_000, _ => 1_000_000 };
 
     /// <summary>How long writers run at each offered rate.</summary>
-    public TimeSpan LatencyDuration => Mode switch { BenchMode.Quick => TimeSpan.FromSeconds(4), BenchMode.Standard => TimeSpan.FromSeconds(10), _ => TimeSpan.FromSeconds(20) };
+    public TimeSpan LatencyDuration => Mode switch { BenchMode.Quick => TimeSpan.FromSeconds(4), BenchMode.Standard => TimeSpan.FromSeconds(8), _ => TimeSpan.FromSeconds(20) };
 
     public int[] OfferedRates => Mode == BenchMode.Quick ? [5_000] : [1_000, 5_000, 20_000, 0];
 
-    public int GrowthRows => Mode switch { BenchMode.Quick => 10_000, BenchMode.Standard => 100_000, _ => 200_000 };
+    public int GrowthRows => Mode switch { BenchMode.Quick => 10_000, BenchMode.Standard => 50_000, _ => 200_000 };
 
     public const int PayloadBytes = 300;
 
