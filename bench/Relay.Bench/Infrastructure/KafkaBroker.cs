@@ -45,7 +45,8 @@ public sealed class KafkaBroker : IDisposable
         throw new InvalidOperationException($"Kafka topic {topic} was not created.");
     }
 
-    public IConsumer<byte[], byte[]> Consumer(string topic, int partitions)
+    /// <summary>A read_committed consumer of every partition, from each one's beginning or its current end.</summary>
+    public IConsumer<byte[], byte[]> Consumer(string topic, int partitions, bool fromBeginning)
     {
         var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
         {
@@ -56,7 +57,8 @@ public sealed class KafkaBroker : IDisposable
             FetchWaitMaxMs = 5,
             EnablePartitionEof = false,
         }).Build();
-        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p,
+            fromBeginning ? Offset.Beginning : consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High)));
         return consumer;
     }
 

@@ -2,15 +2,18 @@ using Confluent.Kafka;
 
 namespace Relay.Bench.Infrastructure;
 
-/// <summary>Reads a Kafka topic from the start with a read_committed consumer (every partition assigned), as a downstream service would.</summary>
+/// <summary>
+/// Reads a Kafka topic with a read_committed consumer (every partition assigned), as a downstream service would: from
+/// the end it has when the reader starts (a topic may hold an earlier drain's messages), or from its beginning.
+/// </summary>
 public sealed class KafkaTopicReader : TopicReader
 {
     private readonly IConsumer<byte[], byte[]> _consumer;
 
-    public KafkaTopicReader(KafkaBroker kafka, string topic, Action<ReadOnlyMemory<byte>, long>? onMessage) : base(onMessage)
+    public KafkaTopicReader(KafkaBroker kafka, string topic, Action<ReadOnlyMemory<byte>, long>? onMessage, bool fromBeginning = false) : base(onMessage)
     {
         var partitions = kafka.EnsureTopic(topic);
-        _consumer = kafka.Consumer(topic, partitions);
+        _consumer = kafka.Consumer(topic, partitions, fromBeginning);
         Begin();
     }
 

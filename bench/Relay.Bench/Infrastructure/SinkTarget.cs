@@ -57,7 +57,7 @@ public sealed class SinkTarget(SinkKind kind, BenchSettings settings, KafkaBroke
             }
             return;
         }
-        await using var offsets = new KafkaTopicReader(kafka, OffsetsTopic(run), null);
+        await using var offsets = new KafkaTopicReader(kafka, OffsetsTopic(run), null, fromBeginning: true);
         while (offsets.Count == 0)
         {
             check();
