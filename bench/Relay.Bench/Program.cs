@@ -39,11 +39,11 @@ var header = $"""
     - Machine: {MachineInfo.Cpu()}, {Environment.ProcessorCount} cores, {MachineInfo.MemoryGigabytes()}; {MachineInfo.Command("uname", "-sr")}; .NET {Environment.Version}.
     - Load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}. The relay, the servers and the bench share these cores.
     - Servers: {MachineInfo.Command("psql", "--version")}, {MachineInfo.Command("mariadbd", "--version")}, {MachineInfo.Command("redis-server", "--version")}; Kafka: {(kafka.IsMock ? "librdkafka's mock cluster (3 brokers, in the bench process)" : "cluster at " + kafka.BootstrapServers)}.
-    - Relay: {MachineInfo.Command("git", "log", "-1", "--format=%h %s")}; run as its users run it (the built Relay.dll, configured by environment variables), measured from outside (/proc/&lt;pid&gt;/status VmHWM, /proc/&lt;pid&gt;/stat).
+    {(settings.Mode == BenchMode.Quick ? "- Quick mode: drains of " + settings.CatchUpRows.ToString("N0") + " rows, so the relay's start-up (a second or two before its first message) weighs heavily on msg/s and the ratios: read the *steady* column, and the standard run for the goals.\n" : "")}- Relay: {MachineInfo.Command("git", "log", "-1", "--format=%h %s")}; run as its users run it (the built Relay.dll, configured by environment variables), measured from outside (/proc/&lt;pid&gt;/status VmHWM, /proc/&lt;pid&gt;/stat).
 
     """;
 var markdown = new MarkdownReport(context.Results, settings, header).Render();
-var charts = Charts.Draw(context.Results, settings.ResultsDirectory);
+var charts = Charts.Draw(context.Results, settings.ResultsDirectory, settings.Mode == BenchMode.Quick ? "quick-" : "");
 markdown += string.Join("\n", charts.Select(c => $"![{c}]({c})")) + "\n";
 var name = settings.Mode == BenchMode.Quick ? "quick.md" : "results.md";
 var file = Path.Combine(settings.ResultsDirectory, name);

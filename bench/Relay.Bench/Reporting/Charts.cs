@@ -8,12 +8,15 @@ public static class Charts
 {
     private static readonly Color[] Colors = [new("#1f77b4"), new("#ff7f0e"), new("#2ca02c"), new("#d62728"), new("#9467bd"), new("#8c564b")];
 
-    public static List<string> Draw(BenchResults results, string directory)
+    /// <summary>Writes the plots as <paramref name="prefix"/>NAME.png (a quick run's beside a full one's) and returns their file names.</summary>
+    public static List<string> Draw(BenchResults results, string directory, string prefix)
     {
         var written = new List<string>();
-        if (Latency(results, Path.Combine(directory, "latency-vs-load.png"))) written.Add("latency-vs-load.png");
-        if (Throughput(results, Path.Combine(directory, "throughput-vs-limit.png"))) written.Add("throughput-vs-limit.png");
-        if (Memory(results, Path.Combine(directory, "memory.png"))) written.Add("memory.png");
+        foreach (var (name, draw) in new (string, Func<BenchResults, string, bool>)[]
+                 { ("latency-vs-load.png", Latency), ("throughput-vs-limit.png", Throughput), ("memory.png", Memory) })
+        {
+            if (draw(results, Path.Combine(directory, prefix + name))) written.Add(prefix + name);
+        }
         return written;
     }
 
