@@ -5,9 +5,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pg=$("$here/start-postgres.sh" | tail -n 1)
 redis=$("$here/start-redis.sh" | tail -n 1)
+redis_tls=$("$here/start-redis.sh" --tls | tail -n 1)
+tls=$("$here/make-test-certs.sh" | tail -n 1)
 mysql=$("$here/start-mariadb.sh" | tail -n 1)
 prometheus=$("$here/install-prometheus.sh" | tail -n 1)
 echo "export RELAY_TEST_POSTGRES='$pg'"
 echo "export RELAY_TEST_REDIS='$redis'"
 echo "export RELAY_TEST_MYSQL='$mysql'"
+echo "export RELAY_TEST_REDIS_TLS='$redis_tls'"
+echo "export RELAY_TEST_TLS_CA='$tls/ca.crt'"
 echo "export RELAY_TEST_PROMETHEUS='$prometheus'"

@@ -33,7 +33,10 @@ internal static class SetupCommand
             var problem = await setup.ApplyAsync(cancellationToken);
             if (problem is null)
             {
-                Console.WriteLine($"source {name}: set up ({setup.Script().Count} statements applied).");
+                var script = setup.Script();
+                var forAdministrator = script.Count(s => s.IsForAdministrator);
+                Console.WriteLine($"source {name}: set up ({script.Count - forAdministrator} statements applied" +
+                                  (forAdministrator > 0 ? $"; {forAdministrator} for an administrator, shown by `relay setup`)." : ")."));
             }
             else
             {

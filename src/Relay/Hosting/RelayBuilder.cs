@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Relay.Hosting.Options;
+using Relay.Sources;
 
 namespace Relay.Hosting;
 
@@ -15,6 +16,7 @@ public sealed class RelayBuilder(IServiceCollection services)
     {
         services.TryAddSingleton<TFactory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutboxSourceFactory, TFactory>(sp => sp.GetRequiredService<TFactory>()));
+        services.TryAddSingleton(typeof(SourceProgress<>));
         if (OptionsTypeOf(typeof(TFactory), typeof(OutboxSourceFactory<>)) is { } options)
             typeof(RelayBuilder).GetMethod(nameof(AddSourceOptions), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
                 .MakeGenericMethod(typeof(TFactory), options).Invoke(null, [services]);

@@ -11,23 +11,11 @@ public sealed class CliTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
 
-    private static async Task<(int Code, string Output)> RunAsync(IReadOnlyDictionary<string, string> env, params string[] args)
-    {
-        using var relay = RelayProcess.Start(env, args);
-        var code = await relay.WaitForExitAsync(Wait);
-        return (code, relay.Output);
-    }
+    private static Task<(int Code, string Output)> RunAsync(IReadOnlyDictionary<string, string> env, params string[] args) =>
+        RelayProcess.RunAsync(env, Wait, args);
 
-    private static Dictionary<string, string> PollingToRedis(PostgresDatabase db, string redis, string prefix) => new()
-    {
-        ["Relay__Sources__orders__Kind"] = "PostgresPolling",
-        ["Relay__Sources__orders__ConnectionString"] = db.ConnectionString,
-        ["Relay__Sources__orders__PollInterval"] = "00:00:00.05",
-        ["Relay__Sources__orders__Outbox__TopicTemplate"] = prefix + ".{aggregatetype}",
-        ["Relay__Sinks__main__Kind"] = "Redis",
-        ["Relay__Sinks__main__Configuration"] = redis,
-        ["Relay__Sinks__main__KeyPrefix"] = prefix + ":",
-    };
+    private static Dictionary<string, string> PollingToRedis(PostgresDatabase db, string redis, string prefix) =>
+        new(RelayProcess.SourceToRedis("PostgresPolling", db.ConnectionString, redis, prefix)) { ["Relay__Sources__orders__PollInterval"] = "00:00:00.05" };
 
     [Fact]
     public async Task Help_reads_well_and_usage_errors_exit_2()

@@ -15,15 +15,8 @@ public sealed class StartupTests
         return (db, await TestServers.RedisAsync(), "relay-startup-" + Guid.NewGuid().ToString("N")[..8]);
     }
 
-    private static Dictionary<string, string> PollingToRedis(PostgresDatabase db, string redis, string prefix) => new()
-    {
-        ["Relay__Sources__orders__Kind"] = "PostgresPolling",
-        ["Relay__Sources__orders__ConnectionString"] = db.ConnectionString,
-        ["Relay__Sources__orders__Outbox__TopicTemplate"] = prefix + ".{aggregatetype}",
-        ["Relay__Sinks__main__Kind"] = "Redis",
-        ["Relay__Sinks__main__Configuration"] = redis,
-        ["Relay__Sinks__main__KeyPrefix"] = prefix + ":",
-    };
+    private static Dictionary<string, string> PollingToRedis(PostgresDatabase db, string redis, string prefix) =>
+        RelayProcess.SourceToRedis("PostgresPolling", db.ConnectionString, redis, prefix);
 
     [Fact]
     public async Task Bad_configuration_exits_2_naming_every_bad_key_before_touching_the_database_or_broker()

@@ -94,6 +94,25 @@ public sealed partial class RelayProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Runs a command to its end: its exit code and everything it printed.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args)
+    {
+        using var relay = Start(environment, args);
+        var code = await relay.WaitForExitAsync(timeout);
+        return (code, relay.Output);
+    }
+
+    /// <summary>The environment of one source, orders, of <paramref name="kind"/>, publishing to one Redis sink, main, under <paramref name="prefix"/>.</summary>
+    public static Dictionary<string, string> SourceToRedis(string kind, string connectionString, string redis, string prefix) => new()
+    {
+        ["Relay__Sources__orders__Kind"] = kind,
+        ["Relay__Sources__orders__ConnectionString"] = connectionString,
+        ["Relay__Sources__orders__Outbox__TopicTemplate"] = prefix + ".{aggregatetype}",
+        ["Relay__Sinks__main__Kind"] = "Redis",
+        ["Relay__Sinks__main__Configuration"] = redis,
+        ["Relay__Sinks__main__KeyPrefix"] = prefix + ":",
+    };
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

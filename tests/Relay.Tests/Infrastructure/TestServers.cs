@@ -102,6 +102,40 @@ public static class TestServers
     }
 
     /// <summary>
+    /// The CA whose certificate the TLS test servers present (scripts/make-test-certs.sh), or RELAY_TEST_TLS_CA.
+    /// The PostgreSQL of RELAY_TEST_POSTGRES must present one it issued, for localhost and 127.0.0.1.
+    /// </summary>
+    public static string TlsCaFile
+    {
+        get
+        {
+            var path = Environment.GetEnvironmentVariable("RELAY_TEST_TLS_CA") is { Length: > 0 } configured ? configured : "/var/lib/relay-test/tls/ca.crt";
+            return File.Exists(path) ? path : throw new InvalidOperationException(
+                $"The test CA '{path}' does not exist. Run `eval \"$(scripts/test-servers.sh)\"` first (it runs scripts/make-test-certs.sh), or set RELAY_TEST_TLS_CA.");
+        }
+    }
+
+    /// <summary>A Redis that speaks only TLS with a certificate of <see cref="TlsCaFile"/> (host:port, without ssl=true).</summary>
+    public static async Task<string> RedisTlsAsync()
+    {
+        var configured = Environment.GetEnvironmentVariable("RELAY_TEST_REDIS_TLS") is { Length: > 0 } address ? address : "127.0.0.1:6380";
+        var options = ConfigurationOptions.Parse(configured + ",ssl=true,abortConnect=true,connectTimeout=3000");
+        options.TrustIssuer(TlsCaFile);
+        try
+        {
+            await using var mux = await ConnectionMultiplexer.ConnectAsync(options);
+            await mux.GetDatabase().PingAsync();
+        }
+        catch (RedisConnectionException e)
+        {
+            throw new InvalidOperationException(
+                "Redis with TLS is not reachable for the tests. Run `eval \"$(scripts/test-servers.sh)\"` first (scripts/start-redis.sh --tls), " +
+                "or set RELAY_TEST_REDIS_TLS. " + e.Message, e);
+        }
+        return configured;
+    }
+
+    /// <summary>
     /// An admin connection string to a MariaDB or MySQL server whose binary log is on (ROW format, FULL row
     /// image and metadata), where the test role may create databases and users and read the binlog.
     /// </summary>

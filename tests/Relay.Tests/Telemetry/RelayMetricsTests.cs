@@ -9,7 +9,6 @@ using Relay.Health;
 using Relay.Hosting;
 using Relay.Pipeline;
 using Relay.Routing;
-using Relay.Sources.Postgres.Polling;
 using Relay.Sources.Postgres.Replication;
 using Relay.Telemetry;
 using Relay.Tests.Infrastructure;
@@ -156,18 +155,30 @@ public sealed class RelayMetricsTests
         }
     }
 
-    [Fact]
-    public async Task Polling_lag_counts_waiting_rows_and_the_age_of_the_oldest()
+    [Theory, MemberData(nameof(OutboxDatabase.Engines), MemberType = typeof(OutboxDatabase))]
+    public async Task Polling_lag_counts_waiting_rows_and_the_age_of_the_oldest(string engine)
     {
-        await using var db = await PostgresDatabase.CreateAsync();
+        await using var db = await OutboxDatabase.CreateAsync(engine);
         await db.CreateOutboxAsync();
-        await db.ExecuteAsync("ALTER TABLE outbox ADD COLUMN created_at timestamptz NOT NULL DEFAULT now()");
-        await db.ExecuteAsync("""
-            INSERT INTO outbox (aggregatetype, aggregateid, type, payload, created_at)
-            SELECT 'order', g::text, 'Created', '{}', now() - interval '90 seconds' + g * interval '1 second' FROM generate_series(1, 12) g
-            """);
-        var context = PollingHarness.Context(db.ConnectionString, new Dictionary<string, string?> { ["TimestampColumn"] = "created_at" });
-        var probe = new PostgresPollingSourceFactory().CreateLagProbe(context)!;
+        if (engine == OutboxDatabase.Postgres)
+        {
+            await db.ExecuteAsync("ALTER TABLE outbox ADD COLUMN created_at timestamptz NOT NULL DEFAULT now()");
+            await db.ExecuteAsync("""
+                INSERT INTO outbox (aggregatetype, aggregateid, type, payload, created_at)
+                SELECT 'order', g::text, 'Created', '{}', now() - interval '90 seconds' + g * interval '1 second' FROM generate_series(1, 12) g
+                """);
+        }
+        else
+        {
+            await db.ExecuteAsync("ALTER TABLE outbox ADD COLUMN created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)");
+            await db.ExecuteAsync("""
+                INSERT INTO outbox (aggregatetype, aggregateid, type, payload, created_at)
+                WITH RECURSIVE g (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < 12)
+                SELECT 'order', i, 'Created', '{}', NOW(6) - INTERVAL 90 SECOND + INTERVAL i SECOND FROM g
+                """);
+        }
+        var context = PollingHarness.Context(db.ConnectionString, new Dictionary<string, string?> { ["TimestampColumn"] = "created_at" }, kind: db.PollingKind);
+        var probe = context.Services.GetServices<IOutboxSourceFactory>().Single(f => f.Kind == db.PollingKind).CreateLagProbe(context)!;
         await using (probe)
         {
             var sample = await probe.SampleAsync(default);
@@ -177,7 +188,7 @@ public sealed class RelayMetricsTests
             Assert.False(sample.LeaseHeld);
 
             // While a relay holds the source's lease, the probe (on its own connection) says so.
-            await using var source = PollingHarness.Create(db.ConnectionString);
+            await using var source = PollingHarness.Create(db);
             await source.AcquireAsync(default);
             Assert.True((await probe.SampleAsync(default)).LeaseHeld);
 

@@ -81,6 +81,8 @@ public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logge
         var config = ConfigurationOptions.Parse(options.Configuration!);
         config.AbortOnConnectFail = false;
         config.ClientName = "relay";
+        if (!string.IsNullOrEmpty(options.CaCertificate)) config.TrustIssuer(options.CaCertificate);
+        if (!string.IsNullOrEmpty(options.ClientCertificate)) config.SetUserPemCertificate(options.ClientCertificate, options.ClientKey);
         return await ConnectionMultiplexer.ConnectAsync(config).WaitAsync(cancellationToken);
     }
 

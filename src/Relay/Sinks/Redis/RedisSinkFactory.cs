@@ -5,7 +5,10 @@ using StackExchange.Redis;
 
 namespace Relay.Sinks.Redis;
 
-/// <summary>The "Redis" sink kind: Redis Streams, one stream per topic. Keys: Configuration (required), KeyPrefix, MaxStreamLength.</summary>
+/// <summary>
+/// The "Redis" sink kind: Redis Streams, one stream per topic. Keys: Configuration (required), KeyPrefix,
+/// MaxStreamLength, and for TLS beside ssl=true in Configuration: CaCertificate, ClientCertificate, ClientKey.
+/// </summary>
 public sealed class RedisSinkFactory(ILoggerFactory loggerFactory) : OutboxSinkFactory<RedisSinkOptions>
 {
     public override string Kind => "Redis";
@@ -24,6 +27,11 @@ public sealed class RedisSinkFactory(ILoggerFactory loggerFactory) : OutboxSinkF
             if (problem is not null)
                 yield return $"{ConfigKeys.Describe(section, "Configuration")} cannot be parsed ({problem}). Use host:port[,password=…].";
         }
+        foreach (var (key, path) in new[] { ("CaCertificate", options.CaCertificate), ("ClientCertificate", options.ClientCertificate), ("ClientKey", options.ClientKey) })
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
+                yield return $"{ConfigKeys.Describe(section, key)} names '{path}', which does not exist. Give the path of a PEM file readable by the relay.";
+        if (string.IsNullOrEmpty(options.ClientCertificate) != string.IsNullOrEmpty(options.ClientKey))
+            yield return $"{ConfigKeys.Describe(section, "ClientCertificate")} and {ConfigKeys.Describe(section, "ClientKey")} go together: set both for mutual TLS, or neither.";
         if (string.IsNullOrEmpty(options.KeyPrefix))
             yield return $"{ConfigKeys.Describe(section, "KeyPrefix")} is empty. Leave it out for the default \"relay:\".";
         if (options.MaxStreamLength is <= 0)

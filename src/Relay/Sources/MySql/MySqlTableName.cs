@@ -13,36 +13,8 @@ public readonly record struct MySqlTableName(string Schema, string Table)
     public static bool TryParse(string? text, string? defaultSchema, out MySqlTableName name, out string? problem)
     {
         name = default;
-        problem = null;
-        if (string.IsNullOrWhiteSpace(text)) { problem = "it is empty"; return false; }
-        var parts = new List<string>();
-        var i = 0;
-        while (i < text.Length)
-        {
-            string part;
-            if (text[i] == '`')
-            {
-                var end = text.IndexOf('`', i + 1);
-                while (end >= 0 && end + 1 < text.Length && text[end + 1] == '`') end = text.IndexOf('`', end + 2);
-                if (end < 0) { problem = "a quoted name is not closed"; return false; }
-                part = text[(i + 1)..end].Replace("``", "`");
-                i = end + 1;
-            }
-            else
-            {
-                var end = text.IndexOf('.', i);
-                if (end < 0) end = text.Length;
-                part = text[i..end].Trim();
-                i = end;
-            }
-            if (part.Length == 0) { problem = "a name part is empty"; return false; }
-            parts.Add(part);
-            if (i < text.Length)
-            {
-                if (text[i] != '.') { problem = $"unexpected '{text[i]}' at position {i}"; return false; }
-                i++;
-            }
-        }
+        // Names compare as stored: unquoted parts keep their case.
+        if (!SqlNameParts.TrySplit(text, '`', part => part, out var parts, out problem)) return false;
         if (parts.Count > 2) { problem = "use table or database.table"; return false; }
         if (parts.Count == 1 && string.IsNullOrEmpty(defaultSchema))
         {

@@ -14,6 +14,8 @@ public interface IPollingOptions
     string MarkColumn { get; }
     int MaxBatchRows { get; }
     OutboxTableOptions Outbox { get; }
+    /// <summary>Optional: a column the database sets to the time a row is written; the lag probe reports the age of the oldest waiting row from it.</summary>
+    string? TimestampColumn { get; }
     /// <summary>True when Outbox:TraceParentColumn was set explicitly: then it must exist; the default may be absent.</summary>
     bool TraceParentRequired { get; }
 }

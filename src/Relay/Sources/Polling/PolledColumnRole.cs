@@ -8,4 +8,6 @@ internal enum PolledColumnRole
     Payload,
     Order,
     Mark,
+    /// <summary>TimestampColumn: when the row was written, set by the database.</summary>
+    Timestamp,
 }

@@ -5,9 +5,9 @@ namespace Relay.Sources.Polling;
 /// <summary>
 /// What a database brings to polling: its session set-up, catalog, SQL and value reading. Everything else
 /// (checking the table against the configuration, the lease, the poll-publish-release cycle, positions) is
-/// shared by <see cref="PollingSource"/> and <see cref="PolledTable"/>.
+/// shared by <see cref="PollingSource"/>, <see cref="PolledTable"/>, <see cref="PollingLagProbe"/> and <see cref="PollingSourceSetup"/>.
 /// </summary>
-internal abstract class PollingDialect
+internal abstract class PollingDialect : IAsyncDisposable
 {
     /// <summary>Starts the positions this database's poller writes, e.g. "pgpoll:".</summary>
     public abstract string PositionPrefix { get; }
@@ -61,4 +61,15 @@ internal abstract class PollingDialect
 
     /// <summary>How an operator finds the session holding the rows, for the lock-timeout error.</summary>
     public abstract string BlockingSessionHint { get; }
+
+    /// <summary>A boolean SQL expression, true while some session holds the source's lease; parameter @lease_name is <see cref="LeaseName"/>.</summary>
+    public abstract string LeaseHeldSql { get; }
+
+    public abstract string LeaseName { get; }
+
+    /// <summary>A numeric SQL expression: the seconds from the time in <paramref name="column"/> until now.</summary>
+    public abstract string SecondsSince(string column);
+
+    /// <summary>Releases what the dialect opened itself (a connection pool); nothing by default.</summary>
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -195,7 +195,7 @@ internal sealed class PollingSource : IOutboxSource
     public async ValueTask DisposeAsync()
     {
         await _lease.DisposeAsync();
-        if (_dialect is IAsyncDisposable disposable) await disposable.DisposeAsync();
+        await _dialect.DisposeAsync();
     }
 
     /// <summary>A polled batch whose rows stay locked by its open transaction until the sink committed them.</summary>

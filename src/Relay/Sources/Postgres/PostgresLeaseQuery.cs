@@ -8,7 +8,8 @@ namespace Relay.Sources.Postgres;
 /// </summary>
 internal static class PostgresLeaseQuery
 {
-    private const int LockSpace = 0x52454C41; // keep equal to PostgresLease's
+    /// <summary>The first key of the two-key advisory lock space Relay uses ("RELA").</summary>
+    public const int LockSpace = 0x52454C41;
 
     /// <summary>A boolean SQL expression; parameter @lease_name is "relay:" + the source name.</summary>
     public static readonly string HeldSql = $"""

@@ -78,21 +78,6 @@ internal static class PostgresSetupSql
         return columns;
     }
 
-    /// <summary>A problem per outbox column the mapping names that the table lacks.</summary>
-    public static IEnumerable<SetupProblem> MissingColumns(HashSet<string> columns, PostgresTableName table, OutboxTableOptions outbox, string sourceName)
-    {
-        foreach (var (key, column) in new[]
-                 {
-                     ("IdColumn", outbox.IdColumn), ("AggregateTypeColumn", outbox.AggregateTypeColumn), ("AggregateIdColumn", outbox.AggregateIdColumn),
-                     ("TypeColumn", outbox.TypeColumn), ("PayloadColumn", outbox.PayloadColumn),
-                 })
-        {
-            if (string.IsNullOrWhiteSpace(column) || columns.Contains(column) || columns.Any(c => string.Equals(c, column, StringComparison.OrdinalIgnoreCase))) continue;
-            yield return new SetupProblem($"Source '{sourceName}': the outbox table {table} has no column {column} (Outbox:{key}).",
-                $"Add it (ALTER TABLE {table} ADD COLUMN {PostgresTableName.Quote(column)} ...), or set Relay:Sources:{sourceName}:Outbox:{key} to the column's name.");
-        }
-    }
-
     /// <summary>Runs the steps in order, each in its own implicit transaction; the first failure is returned with its fix.</summary>
     public static async Task<SetupProblem?> ApplyAsync(string connectionString, string sourceName, IReadOnlyList<SetupStep> steps, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -11,6 +12,20 @@ public abstract class PostgresSourceOptions : SourceOptions
 
     /// <summary>Outbox:Table parsed; valid once the options passed validation.</summary>
     public PostgresTableName Table => PostgresTableName.TryParse(Outbox.Table, out var table, out _) ? table : default;
+
+    /// <summary>
+    /// Npgsql tries GSS encryption first unless told otherwise, which loads libgssapi (absent from slim images, where
+    /// every connection then logs a warning) and costs a round trip. Kerberos users say so with GssEncryptionMode.
+    /// </summary>
+    internal void ApplyDefaults()
+    {
+        if (ConnectionStringProblem(ConnectionString) is not null) return; // validation reports it
+        // NpgsqlConnectionStringBuilder.ContainsKey answers for any known keyword, set or not: ask the plain parser.
+        var given = new DbConnectionStringBuilder { ConnectionString = ConnectionString };
+        if (given.Keys.Cast<string>().Any(k => k.Replace(" ", "").Equals("GssEncryptionMode", StringComparison.OrdinalIgnoreCase))) return;
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { GssEncryptionMode = GssEncryptionMode.Disable };
+        ConnectionString = builder.ConnectionString;
+    }
 
     /// <summary>Problems with the connection string and the table name; <paramref name="roleNeeds"/> says what the role must be allowed.</summary>
     internal IEnumerable<string> ValidateConnection(IConfigurationSection section, string roleNeeds)

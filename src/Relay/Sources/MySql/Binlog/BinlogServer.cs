@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
 namespace Relay.Sources.MySql.Binlog;
@@ -9,6 +10,7 @@ namespace Relay.Sources.MySql.Binlog;
 /// The server a binlog source reads, as checked before streaming: its flavor and identity, where its binlog
 /// stands now, and whether its settings let Relay read every outbox row. What retrying cannot fix (binary
 /// logging off, statement-based logging, a missing right, a clashing server id) is one fatal error naming each fix.
+/// `relay validate --connect` runs the same checks (<see cref="CheckAsync"/>) and prints each problem with its fix.
 /// </summary>
 internal sealed record BinlogServer(
     bool IsMariaDb,
@@ -17,55 +19,77 @@ internal sealed record BinlogServer(
     ulong CurrentPosition,
     string CurrentGtids,
     bool FullRowMetadata,
-    IReadOnlyList<string> BinlogFiles)
+    IReadOnlyList<BinlogFile> BinlogFiles)
 {
+    /// <summary>The checks at start: errors throw a <see cref="RelayFatalException"/> naming every fix; warnings are logged.</summary>
     public static async Task<BinlogServer> InspectAsync(
-        MySqlBinlogOptions options, string sourceName, IConfigurationSection section, CancellationToken cancellationToken)
+        MySqlBinlogOptions options, string sourceName, IConfigurationSection section, ILogger logger, CancellationToken cancellationToken)
     {
         var builder = new MySqlConnectionStringBuilder(options.ConnectionString) { Pooling = false, ApplicationName = $"relay-setup:{sourceName}" };
         await using var connection = new MySqlConnection(builder.ConnectionString);
         await connection.OpenAsync(cancellationToken);
+        var (server, problems) = await CheckAsync(connection, options, section, cancellationToken);
+        foreach (var warning in problems.Where(p => p.IsWarning))
+            logger.LogWarning("Source {Source}: {Problem} {Fix}", sourceName, warning.Problem, warning.Fix);
+        if (server is null)
+            throw new RelayFatalException($"Source '{sourceName}' cannot tail the binlog of this server:{Environment.NewLine}  - " +
+                                          string.Join($"{Environment.NewLine}  - ", problems.Where(p => !p.IsWarning).Select(p => $"{p.Problem} {p.Fix}")));
+        return server;
+    }
 
+    /// <summary>Every problem of the server's settings, the user's rights on the binlog and the outbox table; the server is null when one is an error.</summary>
+    public static async Task<(BinlogServer? Server, List<SetupProblem> Problems)> CheckAsync(
+        MySqlConnection connection, MySqlBinlogOptions options, IConfigurationSection section, CancellationToken cancellationToken)
+    {
         var version = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT VERSION()", cancellationToken: cancellationToken)) ?? "";
         var isMariaDb = version.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
         var settings = await VariablesAsync(connection,
             ["log_bin", "binlog_format", "binlog_row_image", "binlog_row_metadata", "server_id", "server_uuid", "gtid_mode"],
             cancellationToken);
         string? Setting(string name) => settings.GetValueOrDefault(name);
+        var user = new MySqlConnectionStringBuilder(connection.ConnectionString).UserID;
 
-        var problems = new List<string>();
+        var problems = new List<SetupProblem>();
         var config = isMariaDb ? "the [mariadb] section of the server's configuration" : "the [mysqld] section of the server's configuration";
         if (!string.Equals(Setting("log_bin"), "ON", StringComparison.OrdinalIgnoreCase) && Setting("log_bin") != "1")
-            problems.Add($"The server's binary log is off (log_bin). Turn it on in {config} (log_bin = mysql-bin, server_id = 1) and restart the server.");
+            problems.Add(new SetupProblem("The server's binary log is off (log_bin).",
+                $"Turn it on in {config} (log_bin = mysql-bin, server_id = 1) and restart the server."));
         if (!string.Equals(Setting("binlog_format"), "ROW", StringComparison.OrdinalIgnoreCase))
-            problems.Add($"The server logs in {Setting("binlog_format")} format; binlog tailing needs the rows. Set binlog_format = ROW in {config} " +
-                         "and SET GLOBAL binlog_format = 'ROW' (sessions started before keep their format until they reconnect).");
+            problems.Add(new SetupProblem($"The server logs in {Setting("binlog_format")} format; binlog tailing needs the rows.",
+                $"Set binlog_format = ROW in {config} and SET GLOBAL binlog_format = 'ROW' (sessions started before keep their format until they reconnect)."));
         if (!string.Equals(Setting("binlog_row_image"), "FULL", StringComparison.OrdinalIgnoreCase))
-            problems.Add($"The server's binlog_row_image is {Setting("binlog_row_image")}; Relay needs every column of an inserted row. Set binlog_row_image = FULL in {config} " +
-                         "and SET GLOBAL binlog_row_image = 'FULL'.");
+            problems.Add(new SetupProblem($"The server's binlog_row_image is {Setting("binlog_row_image")}; Relay needs every column of an inserted row.",
+                $"Set binlog_row_image = FULL in {config} and SET GLOBAL binlog_row_image = 'FULL'."));
+        var fullRowMetadata = string.Equals(Setting("binlog_row_metadata"), "FULL", StringComparison.OrdinalIgnoreCase);
+        if (!fullRowMetadata)
+            problems.Add(new SetupProblem(
+                $"The server's binlog_row_metadata is {Setting("binlog_row_metadata") ?? "missing"}, not FULL, so the outbox's column names come from " +
+                "information_schema as the table is now; rows logged before an ALTER TABLE of the outbox would be read with the new names.",
+                $"Set binlog_row_metadata = FULL in {config} and SET GLOBAL binlog_row_metadata = 'FULL' (MySQL 8.0.1+, MariaDB 10.5+).") { IsWarning = true });
 
         var serverId = Setting("server_id");
         if (serverId is not null && uint.TryParse(serverId, CultureInfo.InvariantCulture, out var ownId) && ownId == options.ServerId)
-            problems.Add($"{ConfigKeys.Describe(section, "ServerId")} is {options.ServerId}, the server's own server_id. Choose a number unique among the server, its replicas and every binlog reader.");
+            problems.Add(new SetupProblem($"{ConfigKeys.Describe(section, "ServerId")} is {options.ServerId}, the server's own server_id.",
+                "Choose a number unique among the server, its replicas and every binlog reader."));
 
-        var (file, position, executed) = await StatusAsync(connection, isMariaDb, builder.UserID, problems, cancellationToken);
-        var files = problems.Count == 0 ? await BinlogFilesAsync(connection, cancellationToken) : [];
-        await CheckTableAsync(connection, options, section, builder.UserID, problems, cancellationToken);
-        if (problems.Count > 0)
-            throw new RelayFatalException($"Source '{sourceName}' cannot tail the binlog of this server:{Environment.NewLine}  - " + string.Join($"{Environment.NewLine}  - ", problems));
+        var (file, position, executed) = await StatusAsync(connection, isMariaDb, user, problems, cancellationToken);
+        var files = problems.Any(p => !p.IsWarning) ? [] : await BinlogFilesAsync(connection, cancellationToken);
+        await CheckTableAsync(connection, options, section, user, problems, cancellationToken);
+        if (problems.Any(p => !p.IsWarning)) return (null, problems);
 
         // The GTIDs as of exactly that file/position: MariaDB converts one into the other; MySQL's status row carries both.
         var gtids = isMariaDb
             ? await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT BINLOG_GTID_POS(@file, @pos)", new { file, pos = position }, cancellationToken: cancellationToken)) ?? ""
             : string.Equals(Setting("gtid_mode"), "ON", StringComparison.OrdinalIgnoreCase) ? executed.Replace("\n", "") : "";
-        return new BinlogServer(
+        var server = new BinlogServer(
             isMariaDb,
             isMariaDb ? serverId ?? "" : Setting("server_uuid") ?? "",
             file,
             position,
             gtids,
-            string.Equals(Setting("binlog_row_metadata"), "FULL", StringComparison.OrdinalIgnoreCase),
+            fullRowMetadata,
             files);
+        return (server, problems);
     }
 
     /// <summary>Variables a server does not have (binlog_row_metadata before MySQL 8.0.1 / MariaDB 10.5) are absent from the result.</summary>
@@ -79,7 +103,7 @@ internal sealed record BinlogServer(
 
     /// <summary>The binlog file and position the server writes next (SHOW MASTER STATUS; SHOW BINARY LOG STATUS since MySQL 8.4).</summary>
     private static async Task<(string File, ulong Position, string ExecutedGtids)> StatusAsync(
-        MySqlConnection connection, bool isMariaDb, string user, List<string> problems, CancellationToken cancellationToken)
+        MySqlConnection connection, bool isMariaDb, string user, List<SetupProblem> problems, CancellationToken cancellationToken)
     {
         foreach (var statement in isMariaDb ? ["SHOW MASTER STATUS"] : new[] { "SHOW BINARY LOG STATUS", "SHOW MASTER STATUS" })
         {
@@ -90,7 +114,7 @@ internal sealed record BinlogServer(
                 if (await reader.ReadAsync(cancellationToken))
                     return (reader.GetString(0), Convert.ToUInt64(reader.GetValue(1), CultureInfo.InvariantCulture),
                         !isMariaDb && reader.FieldCount > 4 && !reader.IsDBNull(4) ? reader.GetString(4) : "");
-                problems.Add("The server reports no binary log (SHOW MASTER STATUS is empty): turn on log_bin and restart the server.");
+                problems.Add(new SetupProblem("The server reports no binary log (SHOW MASTER STATUS is empty).", "Turn on log_bin and restart the server."));
                 return ("", 0, "");
             }
             catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.ParseError && !isMariaDb)
@@ -100,26 +124,37 @@ internal sealed record BinlogServer(
             catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.SpecifiedAccessDeniedError or MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied)
             {
                 var right = isMariaDb ? "BINLOG MONITOR" : "REPLICATION CLIENT";
-                problems.Add($"The user '{user}' may not read where the binlog stands ({e.Message}). Grant it: GRANT REPLICATION SLAVE, {right} ON *.* TO '{user}'@'%';");
+                problems.Add(new SetupProblem($"The user '{user}' may not read where the binlog stands ({e.Message}).",
+                    $"Grant it: GRANT REPLICATION SLAVE, {right} ON *.* TO '{user}'@'%';"));
                 return ("", 0, "");
             }
         }
         return ("", 0, "");
     }
 
-    private static async Task<List<string>> BinlogFilesAsync(MySqlConnection connection, CancellationToken cancellationToken) =>
-        (await connection.QueryAsync<string>(new CommandDefinition("SHOW BINARY LOGS", cancellationToken: cancellationToken))).ToList();
+    /// <summary>The binlog files the server keeps, oldest first, with their sizes (SHOW BINARY LOGS).</summary>
+    public static async Task<List<BinlogFile>> BinlogFilesAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        // MySQL 8 adds a third column (Encrypted): read by position.
+        await using var cmd = new MySqlCommand("SHOW BINARY LOGS", connection);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var files = new List<BinlogFile>();
+        while (await reader.ReadAsync(cancellationToken))
+            files.Add(new BinlogFile(reader.GetString(0), Convert.ToUInt64(reader.GetValue(1), CultureInfo.InvariantCulture)));
+        return files;
+    }
 
     /// <summary>A misnamed outbox would never show a row, silently: the table must be there (information_schema shows tables the user has any right on).</summary>
     private static async Task CheckTableAsync(
-        MySqlConnection connection, MySqlBinlogOptions options, IConfigurationSection section, string user, List<string> problems, CancellationToken cancellationToken)
+        MySqlConnection connection, MySqlBinlogOptions options, IConfigurationSection section, string user, List<SetupProblem> problems, CancellationToken cancellationToken)
     {
         var table = options.Table;
         var found = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = @schema AND TABLE_NAME = @table",
             new { schema = table.Schema, table = table.Table }, cancellationToken: cancellationToken));
         if (found == 0)
-            problems.Add($"The outbox table {table} does not exist, or the user '{user}' has no right on it. Create it, set {ConfigKeys.Describe(section, "Outbox:Table")} " +
-                         $"to database.table, or grant: GRANT SELECT ON {table} TO '{user}'@'%';");
+            problems.Add(new SetupProblem($"The outbox table {table} does not exist, or the user '{user}' has no right on it.",
+                $"Create it (`relay setup --apply --source {section.Key}`), set {ConfigKeys.Describe(section, "Outbox:Table")} to database.table, " +
+                $"or grant: GRANT SELECT ON {table} TO '{user}'@'%';"));
     }
 }

@@ -22,17 +22,20 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     private readonly MySqlBinlogOptions _options;
     private readonly IConfigurationSection _section;
     private readonly MySqlLease _lease;
+    private readonly SourceProgress<BinlogPosition> _progress;
     private BinlogClient? _client;
     private BinlogEventDecoder? _decoder;
     private BinlogCursor? _cursor;
     private BinlogPosition? _committed;
     private int _disposed;
 
-    internal MySqlBinlogSource(string sourceName, MySqlBinlogOptions options, IConfigurationSection section, ILogger logger)
+    internal MySqlBinlogSource(
+        string sourceName, MySqlBinlogOptions options, IConfigurationSection section, SourceProgress<BinlogPosition> progress, ILogger logger)
         : base(sourceName, MySqlBinlogSourceFactory.KindName, options.MaxBatchRows, options.StatusInterval, logger)
     {
         _options = options;
         _section = section;
+        _progress = progress;
         _lease = new MySqlLease(options.ConnectionString, sourceName, logger);
     }
 
@@ -40,7 +43,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
 
     protected override async Task<BinlogPosition?> OpenAsync(BinlogPosition? committed, CancellationToken cancellationToken)
     {
-        var server = await BinlogServer.InspectAsync(_options, SourceName, _section, cancellationToken);
+        var server = await BinlogServer.InspectAsync(_options, SourceName, _section, Logger, cancellationToken);
         var table = _options.Table;
         var catalogColumns = server.FullRowMetadata ? null : await CatalogColumnsAsync(table, cancellationToken);
 
@@ -60,6 +63,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                     $"{(server.IsMariaDb ? "MariaDB" : "MySQL")} server; a position cannot move between them. Give the source a new name to start afresh.");
             _cursor = new BinlogCursor(server.IsMariaDb, server.Identity, c.File, c.Pos, c.Gtids, c);
             start = ResumeFrom(c, server);
+            RecordProgress(c);
         }
 
         var client = await BinlogClient.ConnectAsync(new BinlogClientOptions
@@ -102,7 +106,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                 $"Source '{SourceName}': the committed position {committed.File}:{committed.Pos} is in the binlog of server {committed.Server}, and this is server " +
                 $"{server.Identity}; without GTIDs a file/position means nothing on another server. Turn on GTIDs (MySQL: gtid_mode=ON) so a position survives a " +
                 "failover, or point the source back at its server.");
-        if (!server.BinlogFiles.Contains(committed.File))
+        if (!server.BinlogFiles.Any(f => f.Name == committed.File))
             throw Purged($"binlog file {committed.File}", committed);
         return BinlogStartPosition.FromFile(committed.File, committed.Pos);
     }
@@ -223,8 +227,20 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
 
     protected override BinlogPosition? IdlePosition() => _cursor?.Current;
 
-    /// <summary>Nothing to confirm: a replica tells the server nothing about what it applied, and the server purges by its own retention.</summary>
-    protected override ValueTask ConfirmAsync(BinlogPosition position, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    /// <summary>
+    /// Nothing to confirm to the server: a replica tells it nothing about what it applied, and it purges by its own retention.
+    /// The position is recorded for the lag probe instead, which measures the binlog from there.
+    /// </summary>
+    protected override ValueTask ConfirmAsync(BinlogPosition position, CancellationToken cancellationToken)
+    {
+        RecordProgress(position);
+        return ValueTask.CompletedTask;
+    }
+
+    private void RecordProgress(BinlogPosition committed)
+    {
+        if (_lease.Session is { } session) _progress.Record(SourceName, committed, session);
+    }
 
     private async ValueTask<bool> NextAsync(BinlogClient client, CancellationToken cancellationToken)
     {
@@ -272,9 +288,6 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
 
     private async Task<TableColumns?> CatalogColumnsAsync(MySqlTableName table, CancellationToken cancellationToken)
     {
-        Logger.LogWarning(
-            "Source {Source}: the server's binlog_row_metadata is not FULL, so the outbox's column names come from information_schema as the table is now; " +
-            "rows logged before an ALTER TABLE of the outbox would be read with the new names. Set binlog_row_metadata = FULL", SourceName);
         await using var connection = new MySqlConnection(new MySqlConnectionStringBuilder(_options.ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return await BinlogTableColumns.LoadAsync(connection, table, cancellationToken);

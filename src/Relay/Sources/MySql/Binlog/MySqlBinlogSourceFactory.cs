@@ -39,6 +39,14 @@ public sealed class MySqlBinlogSourceFactory : OutboxSourceFactory<MySqlBinlogOp
     {
         MySqlAuthentication.EnsureRegistered();
         var logger = context.Services.GetService<ILoggerFactory>()?.CreateLogger<MySqlBinlogSource>() ?? (ILogger)NullLogger.Instance;
-        return new MySqlBinlogSource(context.Name, options, context.Section, logger);
+        return new MySqlBinlogSource(context.Name, options, context.Section, context.Services.GetRequiredService<SourceProgress<BinlogPosition>>(), logger);
     }
+
+    public override ISourceLagProbe? CreateLagProbe(SourceContext context)
+    {
+        MySqlAuthentication.EnsureRegistered();
+        return new BinlogLagProbe(context.Name, OptionsOf(context), context.Services.GetRequiredService<SourceProgress<BinlogPosition>>());
+    }
+
+    public override ISourceSetup? CreateSetup(SourceContext context) => new BinlogSourceSetup(context.Name, OptionsOf(context), context.Section);
 }

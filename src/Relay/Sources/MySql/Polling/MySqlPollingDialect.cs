@@ -102,10 +102,7 @@ internal sealed class MySqlPollingDialect(string sourceName, MySqlPollingOptions
             await transaction.RollbackAsync(cancellationToken);
         }
         if (missing.Count == 0) return;
-        await using var user = new MySqlCommand("SELECT CURRENT_USER()", mysql);
-        var account = (string)(await user.ExecuteScalarAsync(cancellationToken))!;
-        var at = account.LastIndexOf('@');
-        var grantee = at < 0 ? account : $"'{account[..at]}'@'{account[(at + 1)..]}'";
+        var grantee = await MySqlAccount.CurrentAsync(mysql, cancellationToken);
         throw new RelayFatalException(
             $"The user {grantee} lacks {string.Join(", ", missing)} on the outbox table {Table} (polling reads the rows, then " +
             $"{(afterPublish == AfterPublish.Delete ? "deletes" : "marks")} them). Grant it: GRANT SELECT, {(afterPublish == AfterPublish.Delete ? "DELETE" : "UPDATE")} ON {Table} TO {grantee};");
@@ -135,6 +132,7 @@ internal sealed class MySqlPollingDialect(string sourceName, MySqlPollingOptions
         PolledColumnRole.Payload => "JSON",
         PolledColumnRole.Order => "BIGINT NOT NULL AUTO_INCREMENT UNIQUE",
         PolledColumnRole.Mark => "DATETIME(6)",
+        PolledColumnRole.Timestamp => "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
         _ => "VARCHAR(255)",
     };
 
@@ -207,4 +205,11 @@ internal sealed class MySqlPollingDialect(string sourceName, MySqlPollingOptions
 
     public override string BlockingSessionHint =>
         "SELECT * FROM information_schema.INNODB_LOCK_WAITS (MariaDB) or performance_schema.data_lock_waits (MySQL 8), and SHOW PROCESSLIST";
+
+    public override string LeaseHeldSql => "IS_USED_LOCK(@lease_name) IS NOT NULL";
+
+    public override string LeaseName => MySqlLease.LockNameOf(sourceName);
+
+    /// <summary>The session's time zone is UTC: a TIMESTAMP comes as UTC, a DATETIME is taken as UTC.</summary>
+    public override string SecondsSince(string column) => $"TIMESTAMPDIFF(MICROSECOND, {Quote(column)}, UTC_TIMESTAMP(6)) / 1000000";
 }

@@ -13,5 +13,11 @@ public sealed class MySqlPollingOptions : MySqlSourceOptions, IPollingOptions
     /// <summary>With AfterPublish=Mark: the nullable DATETIME(6) column set when a row is published.</summary>
     public string MarkColumn { get; set; } = "published_at";
 
+    /// <summary>
+    /// Optional: a TIMESTAMP(6) column set when a row is written (DEFAULT CURRENT_TIMESTAMP(6)); the lag probe reports the age of
+    /// the oldest waiting row from it. A DATETIME column is read as UTC.
+    /// </summary>
+    public string? TimestampColumn { get; set; }
+
     public bool TraceParentRequired { get; internal set; }
 }

@@ -10,7 +10,8 @@ namespace Relay.Sources.MySql.Polling;
 
 /// <summary>
 /// Kind "MySqlPolling": reads an outbox table on MySQL 8 or MariaDB by polling. Keys beside Kind: ConnectionString
-/// (required), OrderColumn (seq), PollInterval (00:00:00.2), AfterPublish (Delete or Mark), MarkColumn (published_at).
+/// (required), OrderColumn (seq), PollInterval (00:00:00.2), AfterPublish (Delete or Mark), MarkColumn (published_at),
+/// TimestampColumn (none).
 /// </summary>
 public sealed class MySqlPollingSourceFactory : OutboxSourceFactory<MySqlPollingOptions>
 {
@@ -35,4 +36,13 @@ public sealed class MySqlPollingSourceFactory : OutboxSourceFactory<MySqlPolling
         return new PollingSource(context.Name, options, new MySqlPollingDialect(context.Name, options),
             new MySqlLease(options.ConnectionString, context.Name, logger), context.Section, logger);
     }
+
+    public override ISourceLagProbe? CreateLagProbe(SourceContext context)
+    {
+        MySqlAuthentication.EnsureRegistered();
+        var options = OptionsOf(context);
+        return new PollingLagProbe(options, new MySqlPollingDialect(context.Name, options));
+    }
+
+    public override ISourceSetup? CreateSetup(SourceContext context) => new MySqlPollingSourceSetup(context.Name, OptionsOf(context), context.Section);
 }

@@ -10,18 +10,20 @@ namespace Relay.Sources.Postgres.Polling;
 /// SKIP LOCKED): a snapshot never shows rows not yet committed, so the locks only meet a stale relay's or a
 /// manual transaction's, and waiting for those keeps the order; lock_timeout turns a long wait into a retry.
 /// </summary>
-internal sealed class PostgresPollingDialect : PollingDialect, IAsyncDisposable
+internal sealed class PostgresPollingDialect(string sourceName, PostgresPollingOptions options) : PollingDialect
 {
-    private readonly PostgresTableName _table;
-    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresTableName _table = options.Table;
+    private NpgsqlDataSource? _dataSource;
 
-    public PostgresPollingDialect(string sourceName, PostgresPollingOptions options)
+    /// <summary>Built at the first connection: a dialect that only writes SQL and reads catalogs (setup) holds no pool.</summary>
+    private NpgsqlDataSource DataSource => _dataSource ??= Build();
+
+    private NpgsqlDataSource Build()
     {
-        _table = options.Table;
         var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
         builder.ConnectionStringBuilder.ApplicationName = $"relay-poll:{sourceName}";
         builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} {PostgresText.SessionOptions}".Trim();
-        _dataSource = builder.Build();
+        return builder.Build();
     }
 
     public override string PositionPrefix => PolledPosition.PostgresPrefix;
@@ -30,7 +32,7 @@ internal sealed class PostgresPollingDialect : PollingDialect, IAsyncDisposable
 
     public override async Task<DbConnection> OpenAsync(TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var connection = await DataSource.OpenConnectionAsync(cancellationToken);
         try
         {
             await using var cmd = new NpgsqlCommand($"SET lock_timeout = {(long)lockTimeout.TotalMilliseconds}", connection);
@@ -109,6 +111,7 @@ internal sealed class PostgresPollingDialect : PollingDialect, IAsyncDisposable
         PolledColumnRole.Payload => "jsonb",
         PolledColumnRole.Order => "bigint GENERATED ALWAYS AS IDENTITY",
         PolledColumnRole.Mark => "timestamptz",
+        PolledColumnRole.Timestamp => "timestamptz NOT NULL DEFAULT now()",
         _ => "text",
     };
 
@@ -149,5 +152,11 @@ internal sealed class PostgresPollingDialect : PollingDialect, IAsyncDisposable
     public override string BlockingSessionHint =>
         "SELECT pid, state, xact_start, query FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(<this relay's pid>))";
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public override string LeaseHeldSql => PostgresLeaseQuery.HeldSql;
+
+    public override string LeaseName => PostgresLeaseQuery.LeaseName(sourceName);
+
+    public override string SecondsSince(string column) => $"extract(epoch FROM clock_timestamp() - {Quote(column)})::float8";
+
+    public override ValueTask DisposeAsync() => _dataSource?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -15,7 +15,7 @@ public sealed class PostgresPollingOptions : PostgresSourceOptions, IPollingOpti
     /// <summary>With AfterPublish=Mark: the nullable timestamptz column set when a row is published.</summary>
     public string MarkColumn { get; set; } = "published_at";
 
-    /// <summary>Optional: a timestamptz column set when a row is written; the lag probe reports the age of the oldest waiting row from it.</summary>
+    /// <summary>Optional: a timestamptz column set when a row is written (DEFAULT now()); the lag probe reports the age of the oldest waiting row from it.</summary>
     public string? TimestampColumn { get; set; }
 
     public bool TraceParentRequired { get; internal set; }

@@ -18,8 +18,11 @@ public sealed class PostgresPollingSourceFactory : OutboxSourceFactory<PostgresP
 
     public override string Kind => KindName;
 
-    protected internal override void Configure(IConfigurationSection section, PostgresPollingOptions options) =>
+    protected internal override void Configure(IConfigurationSection section, PostgresPollingOptions options)
+    {
+        options.ApplyDefaults();
         options.TraceParentRequired = section.GetSection("Outbox")["TraceParentColumn"] is not null;
+    }
 
     protected internal override IEnumerable<string> Validate(IConfigurationSection section, PostgresPollingOptions options) =>
         options.ValidateConnection(section, "LOGIN, SELECT and DELETE (or UPDATE) on the outbox")
@@ -32,7 +35,11 @@ public sealed class PostgresPollingSourceFactory : OutboxSourceFactory<PostgresP
             new PostgresLease(options.ConnectionString, context.Name, logger), context.Section, logger);
     }
 
-    public override ISourceLagProbe? CreateLagProbe(SourceContext context) => PollingLagProbe.Create(context);
+    public override ISourceLagProbe? CreateLagProbe(SourceContext context)
+    {
+        var options = OptionsOf(context);
+        return new PollingLagProbe(options, new PostgresPollingDialect(context.Name, options));
+    }
 
-    public override ISourceSetup? CreateSetup(SourceContext context) => new PollingSourceSetup(context.Name, OptionsOf(context), context.Section);
+    public override ISourceSetup? CreateSetup(SourceContext context) => new PostgresPollingSourceSetup(context.Name, OptionsOf(context), context.Section);
 }

@@ -15,6 +15,7 @@ public sealed class PostgresReplicationSourceFactory : OutboxSourceFactory<Postg
 
     protected internal override void Configure(IConfigurationSection section, PostgresReplicationOptions options)
     {
+        options.ApplyDefaults();
         if (string.IsNullOrEmpty(options.Slot)) options.Slot = PostgresReplicationOptions.DefaultSlotName(section.Key);
         if (string.IsNullOrEmpty(options.Publication)) options.Publication = options.Slot;
     }

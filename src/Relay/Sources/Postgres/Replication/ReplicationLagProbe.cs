@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Relay.Sources.LogTailing;
 
 namespace Relay.Sources.Postgres.Replication;
 
@@ -18,13 +19,10 @@ internal sealed class ReplicationLagProbe : ISourceLagProbe
         FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = @slot
         """;
 
-    /// <summary>How much WAL history the seconds estimate keeps (samples of the server's position and when they were seen).</summary>
-    private const int HistorySize = 4096;
-
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _slot;
     private readonly string _leaseName;
-    private readonly Queue<(DateTimeOffset At, ulong Lsn)> _history = new();
+    private readonly LogLagClock _clock = new();
 
     public ReplicationLagProbe(string sourceName, PostgresReplicationOptions options)
     {
@@ -51,7 +49,7 @@ internal sealed class ReplicationLagProbe : ISourceLagProbe
         var now = DateTimeOffset.UtcNow;
         var current = (ulong)reader.GetFieldValue<NpgsqlTypes.NpgsqlLogSequenceNumber>(0);
         var leaseHeld = reader.GetBoolean(4);
-        Remember(now, current);
+        _clock.Observe(now, current);
         if (reader.IsDBNull(1) && reader.IsDBNull(2))
             return new SourceLagSample { LeaseHeld = leaseHeld }; // no slot yet: the first start creates it
 
@@ -62,42 +60,9 @@ internal sealed class ReplicationLagProbe : ISourceLagProbe
             LagBytes = confirmed is { } c ? (long)(current > c ? current - c : 0) : null,
             RetainedBytes = restart is { } r ? (long)(current > r ? current - r : 0) : null,
             RetentionStatus = reader.IsDBNull(3) ? null : reader.GetString(3),
-            LagSeconds = confirmed is { } c2 ? Seconds(now, c2) : null,
+            LagSeconds = confirmed is { } c2 ? _clock.SecondsBehind(now, c2) : null,
             LeaseHeld = leaseHeld,
         };
-    }
-
-    private void Remember(DateTimeOffset at, ulong lsn)
-    {
-        if (_history.Count > 0 && _history.Last().Lsn == lsn) return; // no new WAL: the older sample says when it got here
-        _history.Enqueue((at, lsn));
-        while (_history.Count > HistorySize) _history.Dequeue();
-    }
-
-    /// <summary>
-    /// Seconds since the server's WAL went past <paramref name="confirmed"/>: 0 when the slot confirmed
-    /// everything; else the time is interpolated between the last sample at or below the confirmed position
-    /// and the first one past it (as PostgreSQL's own replication lag tracker does), or, when every sample
-    /// is past it, the age of the oldest sample (a lower bound).
-    /// </summary>
-    private double Seconds(DateTimeOffset now, ulong confirmed)
-    {
-        var newest = _history.Last();
-        if (confirmed >= newest.Lsn) return 0;
-        (DateTimeOffset At, ulong Lsn)? below = null;
-        foreach (var sample in _history)
-        {
-            if (sample.Lsn <= confirmed)
-            {
-                below = sample;
-                continue;
-            }
-            var passedAt = below is { } b
-                ? b.At + (sample.At - b.At) * ((double)(confirmed - b.Lsn) / (sample.Lsn - b.Lsn))
-                : sample.At;
-            return Math.Max(0, (now - passedAt).TotalSeconds);
-        }
-        return 0;
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();

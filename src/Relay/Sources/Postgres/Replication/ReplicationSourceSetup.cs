@@ -67,7 +67,7 @@ internal sealed class ReplicationSourceSetup(string sourceName, PostgresReplicat
         }
         else
         {
-            problems.AddRange(PostgresSetupSql.MissingColumns(columns, table, options.Outbox, sourceName));
+            problems.AddRange(OutboxColumnChecks.Missing(columns, table.ToString(), options.Outbox, sourceName, PostgresTableName.Quote));
         }
 
         if (columns is not null) await CheckPublicationAsync(connection, table, problems, cancellationToken);

@@ -44,6 +44,17 @@ public class PostgresReplicationOptionsTests
     }
 
     [Fact]
+    public void Gss_encryption_is_off_unless_the_connection_string_asks_for_it()
+    {
+        var plain = RelayServices.Options<PostgresReplicationOptions>(ReplicationTestKit.Context(Cs));
+        Assert.Equal(Npgsql.GssEncryptionMode.Disable, new Npgsql.NpgsqlConnectionStringBuilder(plain.ConnectionString).GssEncryptionMode);
+        Assert.Equal("s3cret-pw", new Npgsql.NpgsqlConnectionStringBuilder(plain.ConnectionString).Password);
+
+        var kerberos = RelayServices.Options<PostgresReplicationOptions>(ReplicationTestKit.Context(Cs + ";Gss Encryption Mode=Require"));
+        Assert.Equal(Npgsql.GssEncryptionMode.Require, new Npgsql.NpgsqlConnectionStringBuilder(kerberos.ConnectionString).GssEncryptionMode);
+    }
+
+    [Fact]
     public void A_long_source_name_gives_a_slot_name_the_server_accepts()
     {
         Assert.Equal(63, PostgresReplicationOptions.DefaultSlotName(new string('x', 100)).Length);

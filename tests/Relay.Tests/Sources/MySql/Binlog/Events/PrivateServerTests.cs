@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using MySqlConnector;
+using Relay.Sources.MySql;
+using Relay.Sources.MySql.Binlog;
 using Relay.Sources.MySql.Binlog.Events;
 using Relay.Tests.Infrastructure;
 
@@ -199,34 +201,12 @@ public sealed class PrivateServerTests
         }
     }
 
-    /// <summary>What a source would learn from information_schema when the binlog does not say it.</summary>
+    /// <summary>What a source learns from information_schema when the binlog does not say it (the source's own loader).</summary>
     private static async Task<TableColumns> ColumnsFromInformationSchemaAsync(string cs, string table)
     {
-        var rows = new List<(string Name, string? Charset, string Type)>();
-        await using (var conn = new MySqlConnection(cs))
-        {
-            await conn.OpenAsync();
-            await using var cmd = new MySqlCommand(
-                "SELECT COLUMN_NAME, CHARACTER_SET_NAME, COLUMN_TYPE FROM information_schema.COLUMNS " +
-                $"WHERE TABLE_SCHEMA = 'd' AND TABLE_NAME = '{table}' ORDER BY ORDINAL_POSITION", conn);
-            await using var reader = await cmd.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-                rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
-        }
-        var columns = new TableColumns(rows.Count);
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var (name, charset, type) = rows[i];
-            columns.Names[i] = name;
-            columns.Unsigned[i] = type.Contains("unsigned", StringComparison.OrdinalIgnoreCase);
-            // BLOBs have no character set in information_schema: they are binary.
-            columns.SetCharset(i, charset ?? "binary");
-            if (type.StartsWith("enum(", StringComparison.Ordinal)) columns.EnumValues[i] = Labels(type);
-            if (type.StartsWith("set(", StringComparison.Ordinal)) columns.SetValues[i] = Labels(type);
-        }
-        return columns;
-
-        static string[] Labels(string type) => type[(type.IndexOf('(') + 1)..^1].Split(',').Select(l => l.Trim('\'')).ToArray();
+        await using var conn = new MySqlConnection(cs);
+        await conn.OpenAsync();
+        return (await BinlogTableColumns.LoadAsync(conn, new MySqlTableName("d", table), CancellationToken.None))!;
     }
 
     private static async Task AssertRowsAsync(string cs, DecodedRows decoded)

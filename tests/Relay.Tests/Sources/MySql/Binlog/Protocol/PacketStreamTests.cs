@@ -114,16 +114,17 @@ public class PacketStreamTests
     {
         using var server = new AnonymousPipeServerStream(PipeDirection.Out);
         using var client = new AnonymousPipeClientStream(PipeDirection.In, server.ClientSafePipeHandle);
-        await using var reader = new PacketStream(client) { IoTimeout = TimeSpan.FromMilliseconds(800) };
+        // Eight packets 300 ms apart take 2.4 s, longer than the timeout; each gap leaves 1.2 s for a busy machine's scheduling.
+        await using var reader = new PacketStream(client) { IoTimeout = TimeSpan.FromMilliseconds(1500) };
         var feeding = Task.Run(async () =>
         {
-            for (byte i = 0; i < 6; i++)
+            for (byte i = 0; i < 8; i++)
             {
                 await Task.Delay(300);
                 server.Write([1, 0, 0, i, 0x42]);
             }
         });
-        for (int i = 0; i < 6; i++) Assert.Equal(0x42, (await reader.ReadPacketAsync(CancellationToken.None)).Span[0]);
+        for (int i = 0; i < 8; i++) Assert.Equal(0x42, (await reader.ReadPacketAsync(CancellationToken.None)).Span[0]);
         await feeding;
     }
 
