@@ -9,6 +9,7 @@ public sealed class OutboxRow
 {
     private readonly OutboxColumns _columns;
     private readonly object?[] _values;
+    private int _approximateBytes = -1;
 
     public OutboxRow(OutboxColumns columns, object?[] values)
     {
@@ -24,6 +25,33 @@ public sealed class OutboxRow
     public object? this[string column] => _columns.IndexOf(column) is var i and >= 0 ? _values[i] : null;
 
     public bool HasColumn(string column) => _columns.IndexOf(column) >= 0;
+
+    /// <summary>The value at a column index of <see cref="Columns"/> (null for SQL NULL or an index of -1), for callers that resolved the names once.</summary>
+    public object? ValueAt(int index) => (uint)index < (uint)_values.Length ? _values[index] : null;
+
+    /// <summary>
+    /// Roughly the memory the row's values hold (UTF-16 strings, byte arrays, object headers), so buffers between
+    /// the source and the sink can be bounded by bytes as well as by rows. Computed once.
+    /// </summary>
+    public int ApproximateBytes
+    {
+        get
+        {
+            if (_approximateBytes >= 0) return _approximateBytes;
+            long bytes = 32 + 8 * _values.Length;
+            foreach (var value in _values)
+            {
+                bytes += value switch
+                {
+                    null => 0,
+                    string s => 22 + 2L * s.Length,
+                    byte[] b => 24 + b.Length,
+                    _ => 24,
+                };
+            }
+            return _approximateBytes = (int)Math.Min(bytes, int.MaxValue);
+        }
+    }
 }
 
 /// <summary>The column names of a table, shared by every row read with that shape.</summary>

@@ -1,15 +1,16 @@
-using System.Threading.Channels;
-
 namespace Relay.Batching;
 
 /// <summary>
 /// Merges the source's batches into publish batches. It never waits to fill a batch: it takes the
-/// first batch available and whatever else is already queued behind it, up to the row limit. While
+/// first batch available and whatever else is already queued behind it, up to the row and byte limits. While
 /// the sink commits one batch the source fills the queue, so batches grow with load and stay small
 /// (low latency) when the outbox is quiet.
 /// </summary>
-public sealed class BatchAssembler(ChannelReader<SourceBatch> reader, int maxRows)
+public sealed class BatchAssembler(SourceBatchQueue queue, int maxRows, long maxBytes = BatchAssembler.DefaultMaxBytes)
 {
+    /// <summary>The most bytes of row values (estimated) one publish batch gathers from several source batches.</summary>
+    public const long DefaultMaxBytes = 16L << 20;
+
     private SourceBatch? _held;
 
     /// <summary>The next publish batch, or null when the source has ended.</summary>
@@ -19,25 +20,35 @@ public sealed class BatchAssembler(ChannelReader<SourceBatch> reader, int maxRow
         _held = null;
         if (first is null)
         {
-            if (!await reader.WaitToReadAsync(cancellationToken)) return null;
-            if (!reader.TryRead(out first)) return null;
+            if (!await queue.WaitToReadAsync(cancellationToken)) return null;
+            if (!queue.TryRead(out first)) return null;
         }
 
         var rows = new List<OutboxRow>(Math.Max(first.Rows.Count, 16));
         rows.AddRange(first.Rows);
+        var bytes = Bytes(first);
         var position = first.Position;
         var commitTime = first.CommitTime;
-        while (rows.Count < maxRows && reader.TryRead(out var next))
+        while (rows.Count < maxRows && queue.TryRead(out var next))
         {
-            if (rows.Count + next.Rows.Count > maxRows)
+            var nextBytes = Bytes(next);
+            if (rows.Count + next.Rows.Count > maxRows || bytes + nextBytes > maxBytes)
             {
                 _held = next;
                 break;
             }
             rows.AddRange(next.Rows);
+            bytes += nextBytes;
             position = next.Position;
             commitTime = next.CommitTime ?? commitTime;
         }
         return (rows, position, commitTime);
+    }
+
+    private static long Bytes(SourceBatch batch)
+    {
+        long bytes = 0;
+        for (var i = 0; i < batch.Rows.Count; i++) bytes += batch.Rows[i].ApproximateBytes;
+        return bytes;
     }
 }

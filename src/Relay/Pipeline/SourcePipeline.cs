@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -155,19 +154,16 @@ public sealed class SourcePipeline(
         _stage = Stages.Read;
         logger.LogInformation("Source {Source}: resuming after committed position {Position}", sourceName, committed?.Value ?? "(none)");
 
-        var queue = Channel.CreateBounded<SourceBatch>(new BoundedChannelOptions(Math.Max(64, maxBatchRows))
-        {
-            SingleReader = true,
-            SingleWriter = true,
-        });
+        // Room for two full batches: the next one is read while the sink commits this one.
+        var queue = new SourceBatchQueue(2L * maxBatchRows, 2 * BatchAssembler.DefaultMaxBytes);
         // The reader stops only once the publisher has: on shutdown the publisher finishes (or abandons) the
         // batch in flight and its acknowledgement first, so the source never drops a batch the sink committed
         // while its acknowledgement is under way.
         using var stopReading = new CancellationTokenSource();
-        var reading = ReadAsync(source, committed, queue.Writer, stopReading.Token);
+        var reading = ReadAsync(source, committed, queue, stopReading.Token);
         try
         {
-            await PublishAsync(source, sink, new BatchAssembler(queue.Reader, maxBatchRows), stop.Token);
+            await PublishAsync(source, sink, new BatchAssembler(queue, maxBatchRows), stop.Token);
         }
         finally
         {
@@ -178,20 +174,20 @@ public sealed class SourcePipeline(
         await reading;
     }
 
-    private static async Task ReadAsync(IOutboxSource source, SourcePosition? committed, ChannelWriter<SourceBatch> writer, CancellationToken cancellationToken)
+    private static async Task ReadAsync(IOutboxSource source, SourcePosition? committed, SourceBatchQueue queue, CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var batch in source.ReadAsync(committed, cancellationToken).WithCancellation(cancellationToken))
             {
                 // A batch without rows still moves the committed position (a quiet outbox on a busy log).
-                await writer.WriteAsync(batch, cancellationToken);
+                await queue.WriteAsync(batch, cancellationToken);
             }
-            writer.TryComplete();
+            queue.Complete();
         }
         catch (Exception e)
         {
-            writer.TryComplete(e);
+            queue.Complete(e);
             throw;
         }
     }

@@ -17,6 +17,10 @@ public sealed class OutboxRouter
     private readonly OutboxTableOptions _options;
     private readonly string _sourceName;
     private readonly TopicTemplate _topic;
+    // Used by one pipeline's publishing loop at a time.
+    private readonly Dictionary<string, string?> _topics = new(StringComparer.Ordinal);
+    private ColumnMap? _map;
+    private const int MaxCachedTopics = 4096;
 
     public OutboxRouter(OutboxTableOptions options, string sourceName)
     {
@@ -57,17 +61,17 @@ public sealed class OutboxRouter
 
     public OutboxMessage Route(OutboxRow row)
     {
-        var eventId = Text(row[_options.IdColumn]);
-        var headers = new List<KeyValuePair<string, byte[]>>(4 + _options.HeaderColumns.Count);
+        var map = Map(row.Columns);
+        var eventId = Text(row.ValueAt(map.Id));
+        var headers = new List<KeyValuePair<string, byte[]>>(map.HeaderCount);
         if (eventId is not null) headers.Add(new("id", Encoding.UTF8.GetBytes(eventId)));
-        AddHeader(headers, "type", row[_options.TypeColumn]);
-        AddHeader(headers, "traceparent", row[_options.TraceParentColumn]);
-        foreach (var (header, column) in _options.HeaderColumns) AddHeader(headers, header, row[column]);
+        AddHeader(headers, "type", row.ValueAt(map.Type));
+        AddHeader(headers, "traceparent", row.ValueAt(map.TraceParent));
+        for (var i = 0; i < map.Headers.Length; i++) AddHeader(headers, map.Headers[i].Name, row.ValueAt(map.Headers[i].Index));
 
-        var aggregateId = Text(row[_options.AggregateIdColumn]);
+        var aggregateId = Text(row.ValueAt(map.AggregateId));
         var key = aggregateId is null ? null : Encoding.UTF8.GetBytes(aggregateId);
-        var payload = row[_options.PayloadColumn];
-        var payloadBytes = payload switch
+        var payloadBytes = row.ValueAt(map.Payload) switch
         {
             null => null,
             byte[] bytes => bytes,
@@ -75,14 +79,18 @@ public sealed class OutboxRouter
             var other => Encoding.UTF8.GetBytes(Text(other)!),
         };
 
+        var topic = CachedTopic(row, map);
+        if (aggregateId is not null && topic is not null && (payloadBytes is null || payloadBytes.Length <= _options.MaxPayloadBytes))
+            return new OutboxMessage(topic, key, payloadBytes, headers) { EventId = eventId };
+
         // Every reason is kept: an operator fixing the row should learn all that is wrong with it at once.
         var problems = new List<string>(2);
         if (aggregateId is null)
             problems.Add($"column {_options.AggregateIdColumn} (the sharding key) is NULL");
-        if (!_topic.TryRender(row, _sourceName, out var topic, out var renderProblem))
+        if (!_topic.TryRender(row, _sourceName, out var rendered, out var renderProblem))
             problems.Add(renderProblem!);
-        else if (!TopicTemplate.IsValidTopic(topic))
-            problems.Add($"topic '{topic}' from template '{_options.TopicTemplate}' is not a valid topic name");
+        else if (!TopicTemplate.IsValidTopic(rendered))
+            problems.Add($"topic '{rendered}' from template '{_options.TopicTemplate}' is not a valid topic name");
         if (payloadBytes is { Length: var length } && length > _options.MaxPayloadBytes)
         {
             problems.Add($"payload is {length} bytes, over Outbox:MaxPayloadBytes ({_options.MaxPayloadBytes}); the payload is left out of this message and stays in the outbox row {eventId}");
@@ -90,11 +98,51 @@ public sealed class OutboxRouter
         }
 
         if (problems.Count == 0)
-            return new OutboxMessage(topic!, key, payloadBytes, headers) { EventId = eventId };
+            return new OutboxMessage(rendered, key, payloadBytes, headers) { EventId = eventId };
 
         headers.Add(new(ErrorHeader, Encoding.UTF8.GetBytes(string.Join("; ", problems))));
         headers.Add(new(SourceHeader, Encoding.UTF8.GetBytes(_sourceName)));
         return new OutboxMessage(_options.DeadLetterTopic, key, payloadBytes, headers) { EventId = eventId, DeadLetterReasons = problems };
+    }
+
+    /// <summary>
+    /// The row's topic when it renders to a valid one, else null (the caller then finds out why). A template with one
+    /// column placeholder renders each distinct value once: outbox topics are few, rows are many.
+    /// </summary>
+    private string? CachedTopic(OutboxRow row, ColumnMap map)
+    {
+        if (map.TopicColumn >= 0 && row.ValueAt(map.TopicColumn) is string value && value.Length > 0)
+        {
+            if (_topics.TryGetValue(value, out var cached)) return cached;
+            var topic = _topic.TryRender(row, _sourceName, out var rendered, out _) && TopicTemplate.IsValidTopic(rendered) ? rendered : null;
+            if (_topics.Count < MaxCachedTopics) _topics[value] = topic;
+            return topic;
+        }
+        return _topic.TryRender(row, _sourceName, out var other, out _) && TopicTemplate.IsValidTopic(other) ? other : null;
+    }
+
+    /// <summary>Where the mapped columns sit in rows of one shape; resolved once per <see cref="OutboxColumns"/> instance.</summary>
+    private ColumnMap Map(OutboxColumns columns)
+    {
+        var map = _map;
+        if (map is not null && ReferenceEquals(map.Columns, columns)) return map;
+        map = new ColumnMap(
+            columns,
+            columns.IndexOf(_options.IdColumn),
+            columns.IndexOf(_options.TypeColumn),
+            columns.IndexOf(_options.TraceParentColumn),
+            columns.IndexOf(_options.AggregateIdColumn),
+            columns.IndexOf(_options.PayloadColumn),
+            _options.HeaderColumns.Select(h => (h.Key, columns.IndexOf(h.Value))).ToArray(),
+            _topic.SinglePlaceholder is { } placeholder ? columns.IndexOf(placeholder) : -1);
+        _map = map;
+        return map;
+    }
+
+    private sealed record ColumnMap(
+        OutboxColumns Columns, int Id, int Type, int TraceParent, int AggregateId, int Payload, (string Name, int Index)[] Headers, int TopicColumn)
+    {
+        public int HeaderCount => 3 + Headers.Length;
     }
 
     private static void AddHeader(List<KeyValuePair<string, byte[]>> headers, string name, object? value)

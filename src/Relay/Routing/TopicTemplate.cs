@@ -32,6 +32,10 @@ internal sealed class TopicTemplate
         return new TopicTemplate(parts.ToArray());
     }
 
+    /// <summary>The only placeholder when the template has exactly one (other than {source}), else null: such topics can be cached by its value.</summary>
+    public string? SinglePlaceholder =>
+        _parts.Count(p => p.IsPlaceholder) == 1 && _parts.First(p => p.IsPlaceholder).Text is var name && name != "source" ? name : null;
+
     public bool TryRender(OutboxRow row, string sourceName, out string topic, out string? problem)
     {
         var sb = new StringBuilder();

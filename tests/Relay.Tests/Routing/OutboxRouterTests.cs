@@ -112,6 +112,38 @@ public class OutboxRouterTests
         Assert.Null(m.Value);
     }
 
+    [Fact]
+    public void Topics_and_dead_letters_stay_right_when_the_router_has_seen_the_values_before()
+    {
+        var router = new OutboxRouter(new OutboxTableOptions(), "s");
+        for (var pass = 0; pass < 2; pass++)
+        {
+            Assert.Equal("outbox.event.order", router.Route(Row(aggregateType: "order")).Topic);
+            Assert.Equal("outbox.event.invoice", router.Route(Row(aggregateType: "invoice")).Topic);
+            var bad = router.Route(Row(aggregateType: "order line"));
+            Assert.True(bad.IsDeadLetter);
+            Assert.Contains("not a valid topic name", Header(bad, OutboxRouter.ErrorHeader));
+            Assert.True(router.Route(Row(aggregateType: "order", aggregateId: null)).IsDeadLetter);
+        }
+    }
+
+    [Fact]
+    public void Rows_of_another_shape_are_read_by_their_own_column_names()
+    {
+        var options = new OutboxTableOptions { HeaderColumns = { ["x-tenant"] = "tenant" } };
+        var router = new OutboxRouter(options, "s");
+        Assert.Equal("acme", Header(router.Route(Row(tenant: "acme")), "x-tenant"));
+
+        // A schema change: the same columns in another order, the tenant column gone.
+        var reordered = new OutboxColumns(["payload", "type", "aggregateid", "aggregatetype", "id"]);
+        var m = router.Route(new OutboxRow(reordered, ["{}", "Shipped", "7", "parcel", "6f1c4d5e-0000-4000-8000-000000000002"]));
+        Assert.Equal("outbox.event.parcel", m.Topic);
+        Assert.Equal("7", Encoding.UTF8.GetString(m.Key!));
+        Assert.Equal("Shipped", Header(m, "type"));
+        Assert.Equal("6f1c4d5e-0000-4000-8000-000000000002", Header(m, "id"));
+        Assert.DoesNotContain(m.Headers, h => h.Key == "x-tenant");
+    }
+
     [Theory]
     [InlineData("outbox.{", "not closed")]
     [InlineData("outbox.}x", "no matching")]

@@ -30,6 +30,9 @@ internal static class KafkaClientSettings
         };
         // Batches are handed over whole, so a short linger fills produce requests without adding much latency.
         if (!options.Config.ContainsKey("linger.ms") && !options.Config.ContainsKey("queue.buffering.max.ms")) config.LingerMs = 5;
+        // A delivery report is only counted and checked for an error: copying each message's key, value and headers
+        // back into managed memory for it would cost as much as producing it.
+        if (!options.Config.ContainsKey("dotnet.producer.delivery.report.fields")) config.DeliveryReportFields = "none";
         if (options.Delivery == KafkaDelivery.ExactlyOnce)
         {
             config.TransactionalId = options.TransactionalIdFor(sourceName);

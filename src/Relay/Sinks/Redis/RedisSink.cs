@@ -103,14 +103,7 @@ public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logge
                 index = keys.Count; // Lua arrays start at 1
                 streamIndex[message.Topic] = index;
             }
-            var fields = Fields(message);
-            args.Add(index);
-            args.Add(fields.Length * 2);
-            foreach (var field in fields)
-            {
-                args.Add(field.Name);
-                args.Add(field.Value);
-            }
+            AddFields(args, index, message);
         }
 
         // Once sent, the script runs to its end or writes nothing; it is not cut short by cancellation.
@@ -134,16 +127,36 @@ public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logge
         }
     }
 
-    private static NameValueEntry[] Fields(OutboxMessage message)
+    /// <summary>The stream index, the field count, then the fields: "key" and "value" (when not null) and one "h.&lt;name&gt;" per header.</summary>
+    private void AddFields(List<RedisValue> args, int streamIndex, OutboxMessage message)
     {
         var count = message.Headers.Count + (message.Key is null ? 0 : 1) + (message.Value is null ? 0 : 1);
-        var fields = new NameValueEntry[Math.Max(count, 1)];
-        var i = 0;
-        if (message.Key is not null) fields[i++] = new NameValueEntry(KeyField, message.Key);
-        if (message.Value is not null) fields[i++] = new NameValueEntry(ValueField, message.Value);
-        foreach (var (name, value) in message.Headers) fields[i++] = new NameValueEntry(HeaderFieldPrefix + name, value);
-        if (i == 0) fields[i] = new NameValueEntry(ValueField, RedisValue.EmptyString); // XADD needs a field
-        return fields;
+        args.Add(streamIndex);
+        args.Add(Math.Max(count, 1) * 2);
+        if (message.Key is not null) { args.Add(KeyFieldValue); args.Add(message.Key); }
+        if (message.Value is not null) { args.Add(ValueFieldValue); args.Add(message.Value); }
+        for (var i = 0; i < message.Headers.Count; i++)
+        {
+            var (name, value) = message.Headers[i];
+            args.Add(HeaderField(name));
+            args.Add(value);
+        }
+        if (count == 0) { args.Add(ValueFieldValue); args.Add(RedisValue.EmptyString); } // XADD needs a field
+    }
+
+    private static readonly RedisValue KeyFieldValue = KeyField;
+    private static readonly RedisValue ValueFieldValue = ValueField;
+    // Header names are few (id, type, traceparent, the mapped ones): their field names are built once.
+    private readonly Dictionary<string, RedisValue> _headerFields = new(StringComparer.Ordinal);
+
+    private RedisValue HeaderField(string name)
+    {
+        if (!_headerFields.TryGetValue(name, out var field))
+        {
+            field = HeaderFieldPrefix + name;
+            if (_headerFields.Count < 256) _headerFields[name] = field;
+        }
+        return field;
     }
 
     public async ValueTask DisposeAsync()

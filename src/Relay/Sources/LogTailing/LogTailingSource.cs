@@ -97,6 +97,7 @@ internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSourc
         var inTransaction = false;
         var transaction = default(TTransaction);
         List<OutboxRow>? rows = null;
+        long rowsBytes = 0;
         long rowsSeen = 0, rowsCovered = 0;
 
         try
@@ -146,7 +147,9 @@ internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSourc
 
                     case LogChangeKind.Row:
                         if (++rowsSeen <= rowsCovered) break; // published before the restart
-                        if (rows is not null && rows.Count == _maxBatchRows)
+                        // A chunk ends at MaxBatchRows rows or at the byte bound, whichever comes first, so a transaction of
+                        // large rows is never held whole.
+                        if (rows is not null && (rows.Count == _maxBatchRows || rowsBytes >= Batching.BatchAssembler.DefaultMaxBytes))
                         {
                             // Only now is it certain that the chunk is not the transaction's last, which must carry the complete position.
                             var partial = transaction!.Partial(rowsSeen - 1);
@@ -155,7 +158,13 @@ internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSourc
                             yield return new SourceBatch(rows, new SourcePosition(partial.Encode())) { CommitTime = transaction.CommitTime };
                             rows = null;
                         }
-                        (rows ??= new List<OutboxRow>(Math.Min(_maxBatchRows, 64))).Add(change.Row!);
+                        if (rows is null)
+                        {
+                            rows = new List<OutboxRow>(Math.Min(_maxBatchRows, 64));
+                            rowsBytes = 0;
+                        }
+                        rows.Add(change.Row!);
+                        rowsBytes += change.Row!.ApproximateBytes;
                         break;
 
                     case LogChangeKind.Commit:

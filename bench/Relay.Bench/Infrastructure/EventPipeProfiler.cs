@@ -1,0 +1,106 @@
+using System.Diagnostics.Tracing;
+using System.Text;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing.Etlx;
+using Microsoft.Diagnostics.Tracing.Parsers;
+
+namespace Relay.Bench.Infrastructure;
+
+/// <summary>
+/// Profiles the relay process from outside through EventPipe (the runtime's own tracing; no tool to install): the
+/// sample profiler's managed stacks every millisecond, named through the JIT's method events, summed into the methods
+/// where the process spends its time, exclusive and inclusive. Samples of threads that wait are left out.
+/// </summary>
+public sealed class EventPipeProfiler
+{
+    private static readonly string[] WaitFrames =
+    [
+        "WaitHandle.Wait", "Monitor.Wait", "Thread.Sleep", "LowLevelLifoSemaphore", "SocketAsyncEngine.EventLoop", "WaitForSocketEvents",
+        "Interop+Sys.WaitForSocketEvents", "ManualResetEventSlim.Wait", "SemaphoreSlim.Wait", "Thread.Join", "WaitSubsystem", "LowLevelMonitor.Wait",
+        "Interop+Sys.Read", "Confluent.Kafka.Impl.NativeMethods", "Librdkafka.poll", "Console", "TimerQueue.TimerThread", "WaitOneNoCheck",
+        "PortableThreadPool+GateThread", "BlockingCollection", "SpinWait", "Task.SpinThenBlockingWait", "Thread.StartCore", "PollForEvents",
+    ];
+
+    private readonly EventPipeSession _session;
+    private readonly Task _copying;
+    private readonly string _file;
+
+    private EventPipeProfiler(EventPipeSession session, string file)
+    {
+        _session = session;
+        _file = file;
+        _copying = Task.Run(async () =>
+        {
+            await using var output = File.Create(file);
+            await session.EventStream.CopyToAsync(output);
+        });
+    }
+
+    public static async Task<EventPipeProfiler> StartAsync(int pid, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var providers = new[]
+        {
+            new EventPipeProvider("Microsoft-DotNETCore-SampleProfiler", EventLevel.Informational),
+            new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational,
+                (long)(ClrTraceEventParser.Keywords.Jit | ClrTraceEventParser.Keywords.Loader | ClrTraceEventParser.Keywords.JittedMethodILToNativeMap)),
+        };
+        // The diagnostics socket appears once the runtime is up.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var session = new DiagnosticsClient(pid).StartEventPipeSession(providers, requestRundown: true);
+                return new EventPipeProfiler(session, Path.Combine(directory, $"relay-{pid}.nettrace"));
+            }
+            catch (Exception) when (attempt < 100)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+
+    /// <summary>Ends the session and writes the top methods beside the trace; returns the report's path.</summary>
+    public async Task<string> StopAndReportAsync(string title)
+    {
+        try { await _session.StopAsync(CancellationToken.None); }
+        catch (ServerNotAvailableException) { } // the process is gone; what was streamed is kept
+        await _copying;
+        _session.Dispose();
+
+        var etlx = TraceLog.CreateFromEventPipeDataFile(_file);
+        using var log = new TraceLog(etlx);
+        var exclusive = new Dictionary<string, int>();
+        var inclusive = new Dictionary<string, int>();
+        var samples = 0;
+        var seen = new HashSet<string>();
+        foreach (var e in log.Events)
+        {
+            if (e.ProviderName != "Microsoft-DotNETCore-SampleProfiler") continue;
+            var frames = new List<string>();
+            for (var frame = e.CallStack(); frame is not null; frame = frame.Caller)
+            {
+                var method = frame.CodeAddress.FullMethodName;
+                frames.Add(string.IsNullOrEmpty(method) ? $"[{frame.CodeAddress.ModuleName}]" : method);
+            }
+            if (frames.Count == 0 || frames.Take(6).Any(f => WaitFrames.Any(w => f.Contains(w, StringComparison.Ordinal)))) continue;
+            samples++;
+            exclusive[frames[0]] = exclusive.GetValueOrDefault(frames[0]) + 1;
+            seen.Clear();
+            foreach (var f in frames)
+                if (seen.Add(f)) inclusive[f] = inclusive.GetValueOrDefault(f) + 1;
+        }
+
+        var report = new StringBuilder();
+        report.AppendLine($"# {title}").AppendLine($"{samples} running samples (1 ms each, waiting threads left out)").AppendLine();
+        report.AppendLine("## Exclusive (where the CPU is)");
+        foreach (var (name, count) in exclusive.OrderByDescending(p => p.Value).Take(45))
+            report.AppendLine($"{100.0 * count / samples,6:0.0}%  {name}");
+        report.AppendLine().AppendLine("## Inclusive (what it is for)");
+        foreach (var (name, count) in inclusive.OrderByDescending(p => p.Value).Take(90))
+            report.AppendLine($"{100.0 * count / samples,6:0.0}%  {name}");
+        var path = Path.ChangeExtension(_file, ".txt");
+        await File.WriteAllTextAsync(path, report.ToString());
+        return path;
+    }
+}

@@ -1,0 +1,7 @@
+namespace Relay.Bench.Infrastructure;
+
+public enum SinkKind
+{
+    Redis,
+    Kafka,
+}

@@ -1,0 +1,167 @@
+using Relay.Bench.Infrastructure;
+using Relay.Bench.Limits;
+using Relay.Bench.Reporting;
+
+namespace Relay.Bench.Scenarios;
+
+/// <summary>
+/// Catch-up: fill an outbox, then time the relay's drain into each sink, beside the limits of the same data — the bare
+/// decode of the same WAL or binlog range, and the raw write rate of each sink with the same batch size.
+/// </summary>
+public sealed class CatchUpScenario(BenchContext context)
+{
+    private const int BatchRows = 1000; // the relay's default MaxBatchRows
+    private int Rows => context.Settings.CatchUpRows;
+    private static int Payload => BenchSettings.PayloadBytes;
+
+    public static string WalWorkload(int perTxn) => $"WAL, {perTxn}-row txns";
+    public static string BinlogWorkload(int perTxn) => $"binlog, {perTxn}-row txns";
+    public const string PostgresPollingWorkload = "Postgres polling";
+    public const string MySqlPollingWorkload = "MySQL polling";
+    public const string SinkWorkload = "sink";
+
+    public async Task RunAsync()
+    {
+        await SinkLimitsAsync();
+        foreach (var perTxn in new[] { 1, 100 })
+        {
+            await Guard(WalWorkload(perTxn), () => WalAsync(perTxn));
+            await Guard(BinlogWorkload(perTxn), () => BinlogAsync(perTxn));
+        }
+        await Guard(PostgresPollingWorkload, () => PollingAsync(SourceKind.PostgresPolling, PostgresPollingWorkload));
+        await Guard(MySqlPollingWorkload, () => PollingAsync(SourceKind.MySqlPolling, MySqlPollingWorkload));
+    }
+
+    private async Task Guard(string workload, Func<Task> run)
+    {
+        if (context.Settings.Workload is { } only && !workload.Contains(only, StringComparison.OrdinalIgnoreCase)) return;
+        try { await run(); }
+        catch (Exception e)
+        {
+            ProgressLog.Step($"{workload} FAILED: {e.Message}");
+            context.Results.Fail($"{workload}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+        }
+    }
+
+    private async Task SinkLimitsAsync()
+    {
+        ProgressLog.Step($"Sink limits: {Rows:N0} messages in batches of {BatchRows}");
+        var redis = await RawRedisWriter.RunAsync(context.Redis, "bench.raw." + Environment.ProcessId, Rows, BatchRows, Payload);
+        context.Results.Add(new LimitResult(SinkWorkload, redis));
+        ProgressLog.Step($"  Redis {redis.Name}: {redis.MessagesPerSecond:N0} msg/s");
+        var kafka = await RawKafkaProducer.RunAsync(context.Kafka, context.NewRun("raw"), Rows, BatchRows, Payload);
+        context.Results.Add(new LimitResult(SinkWorkload, kafka));
+        ProgressLog.Step($"  Kafka {kafka.Name}: {kafka.MessagesPerSecond:N0} msg/s");
+    }
+
+    private async Task WalAsync(int perTxn)
+    {
+        var workload = WalWorkload(perTxn);
+        var pg = context.Postgres;
+        var run = context.NewRun("wal");
+        ProgressLog.Step($"{workload}: filling {Rows:N0} rows");
+        await pg.PrepareAsync(run);
+        var consumers = new List<string> { "bare", "recv" };
+        foreach (var (build, _) in context.Builds)
+            foreach (var sink in context.Sinks)
+                consumers.Add($"{build}{sink.Kind}".ToLowerInvariant());
+        foreach (var consumer in consumers) await pg.CreateSlotAsync(PostgresOutbox.Slot(run, consumer));
+        try
+        {
+            await pg.FillAsync(run, Rows, perTxn, Payload);
+            var end = await pg.CurrentLsnAsync();
+
+            var bare = await BareWalReader.RunAsync(pg.ConnectionString, PostgresOutbox.Slot(run, "bare"), PostgresOutbox.Publication(run), Rows);
+            context.Results.Add(new LimitResult(workload, bare));
+            ProgressLog.Step($"{workload}: {bare.Name}: {bare.MessagesPerSecond:N0} msg/s");
+            var recv = await PgRecvLogical.RunAsync(pg.ConnectionString, PostgresOutbox.Slot(run, "recv"), PostgresOutbox.Publication(run), end, Rows);
+            context.Results.Add(new LimitResult(workload, recv));
+            ProgressLog.Step($"{workload}: {recv.Name}: {recv.MessagesPerSecond:N0} msg/s");
+
+            foreach (var (build, directory) in context.Builds)
+            {
+                foreach (var sink in context.Sinks)
+                {
+                    var source = $"{build}{sink.Kind}".ToLowerInvariant();
+                    var env = pg.RelayEnvironment(run, SourceKind.PostgresReplication, source);
+                    context.Results.Add(await context.DrainAsync(workload, sink, run, env, Rows, Payload, build, directory));
+                }
+            }
+        }
+        finally
+        {
+            await pg.DropAsync(run);
+        }
+    }
+
+    private async Task BinlogAsync(int perTxn)
+    {
+        var workload = BinlogWorkload(perTxn);
+        var db = context.MySql;
+        var run = context.NewRun("binlog");
+        await db.PrepareAsync(run);
+        try
+        {
+            // A binlog source publishes what commits after its first start: start each relay once so its position is committed.
+            var first = new List<(string Build, string? Directory, SinkTarget Sink, string Source, Dictionary<string, string> Env)>();
+            foreach (var (build, directory) in context.Builds)
+            {
+                foreach (var sink in context.Sinks)
+                {
+                    var source = $"{build}{sink.Kind}".ToLowerInvariant();
+                    first.Add((build, directory, sink, source, db.RelayEnvironment(run, SourceKind.MySqlBinlog, source)));
+                }
+            }
+            ProgressLog.Step($"{workload}: committing the start position of {first.Count} relay(s)");
+            foreach (var (_, directory, sink, source, env) in first)
+            {
+                foreach (var (key, value) in sink.Environment(run)) env[key] = value;
+                await using var relay = RelayUnderTest.Start(env, directory);
+                await relay.WaitReadyAsync(TimeSpan.FromSeconds(60));
+                await sink.WaitForPositionAsync(run, source, TimeSpan.FromSeconds(30), relay.ThrowIfExited);
+            }
+
+            var (file, position) = await db.BinlogEndAsync();
+            ProgressLog.Step($"{workload}: filling {Rows:N0} rows");
+            await db.FillAsync(run, Rows, perTxn, Payload);
+
+            var bare = await BareBinlogReader.RunAsync(db.ConnectionString, file, position, Rows);
+            context.Results.Add(new LimitResult(workload, bare));
+            ProgressLog.Step($"{workload}: {bare.Name}: {bare.MessagesPerSecond:N0} msg/s ({bare.Bytes / 1e6:N0} MB of binlog)");
+            var tool = await MySqlBinlogTool.RunAsync(db.ConnectionString, file, position, Rows);
+            context.Results.Add(new LimitResult(workload, tool));
+            ProgressLog.Step($"{workload}: {tool.Name}: {tool.MessagesPerSecond:N0} msg/s");
+
+            foreach (var (build, directory, sink, _, env) in first)
+                context.Results.Add(await context.DrainAsync(workload, sink, run, env, Rows, Payload, build, directory));
+        }
+        finally
+        {
+            await db.DropAsync(run);
+        }
+    }
+
+    private async Task PollingAsync(SourceKind kind, string workload)
+    {
+        var db = context.Database(kind);
+        foreach (var (build, directory) in context.Builds)
+        {
+            foreach (var sink in context.Sinks)
+            {
+                var run = context.NewRun("poll");
+                await db.PrepareAsync(run);
+                try
+                {
+                    ProgressLog.Step($"{workload}: filling {Rows:N0} rows");
+                    await db.FillAsync(run, Rows, 1000, Payload);
+                    var env = db.RelayEnvironment(run, kind);
+                    context.Results.Add(await context.DrainAsync(workload, sink, run, env, Rows, Payload, build, directory));
+                }
+                finally
+                {
+                    await db.DropAsync(run);
+                }
+            }
+        }
+    }
+}

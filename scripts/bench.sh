@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Benchmarks Relay against the physical limits of this machine (see README.md, "Benchmark"): starts PostgreSQL,
+# MariaDB and Redis (installing them from Debian packages when missing), builds Relay and the bench in Release, and
+# runs bench/Relay.Bench. Writes bench/results/results.md (quick.md with --quick) and the plots beside it.
+# Usage: scripts/bench.sh [--quick|--full] [--only catchup,latency,footprint,growth]
+# Environment: RELAY_BENCH_KAFKA_BOOTSTRAP (a real Kafka instead of the mock cluster), RELAY_BENCH_POSTGRES,
+# RELAY_BENCH_MYSQL, RELAY_BENCH_REDIS (other servers), RELAY_BENCH_BASELINE (a directory with another build's
+# Relay.dll, run beside this one for before/after ratios).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+command -v dotnet >/dev/null || { echo "The .NET 10 SDK is missing: install it (see README.md, Prerequisites)." >&2; exit 1; }
+scripts/start-postgres.sh >/dev/null
+scripts/start-mariadb.sh >/dev/null
+scripts/start-redis.sh >/dev/null
+# pg_recvlogical and mysqlbinlog are two of the limits.
+command -v pg_recvlogical >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client >/dev/null; }
+command -v mysqlbinlog >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-client >/dev/null; }
+# The plots need fonts.
+fc-list 2>/dev/null | grep -q . || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-dejavu-core fontconfig >/dev/null; }
+dotnet build bench/Relay.Bench -c Release -nologo -v quiet
+# The relay under test is published as a deployment is (dotnet publish -r linux-x64: ReadyToRun), so a started relay
+# does not spend its first seconds in the JIT.
+dotnet publish src/Relay -c Release -r linux-x64 --self-contained false -o artifacts/bench-relay -nologo -v quiet
+export RELAY_BENCH_RELAY="$root/artifacts/bench-relay"
+exec dotnet bench/Relay.Bench/bin/Release/net10.0/Relay.Bench.dll "$@"
