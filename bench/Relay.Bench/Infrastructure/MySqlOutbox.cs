@@ -128,23 +128,7 @@ public sealed class MySqlOutbox : OutboxDatabase
             """, connection);
         var first = cmd.Parameters.Add("@first", MySqlDbType.Int64);
         var last = cmd.Parameters.Add("@last", MySqlDbType.Int64);
-        return new Writer(connection, cmd, first, last);
-    }
-
-    private sealed class Writer(MySqlConnection connection, MySqlCommand cmd, MySqlParameter first, MySqlParameter last) : IOutboxWriter
-    {
-        public async Task InsertAsync(long from, int count)
-        {
-            first.Value = from;
-            last.Value = from + count - 1;
-            await cmd.ExecuteNonQueryAsync();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await cmd.DisposeAsync();
-            await connection.DisposeAsync();
-        }
+        return new RangeInsertWriter(connection, cmd, first, last);
     }
 
     public override async Task DropAsync(string run)

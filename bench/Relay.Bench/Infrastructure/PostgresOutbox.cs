@@ -134,23 +134,7 @@ public sealed class PostgresOutbox : OutboxDatabase
         var first = cmd.Parameters.Add("first", NpgsqlTypes.NpgsqlDbType.Bigint);
         var last = cmd.Parameters.Add("last", NpgsqlTypes.NpgsqlDbType.Bigint);
         await cmd.PrepareAsync();
-        return new Writer(connection, cmd, first, last);
-    }
-
-    private sealed class Writer(NpgsqlConnection connection, NpgsqlCommand cmd, NpgsqlParameter first, NpgsqlParameter last) : IOutboxWriter
-    {
-        public async Task InsertAsync(long from, int count)
-        {
-            first.Value = from;
-            last.Value = from + count - 1;
-            await cmd.ExecuteNonQueryAsync();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await cmd.DisposeAsync();
-            await connection.DisposeAsync();
-        }
+        return new RangeInsertWriter(connection, cmd, first, last);
     }
 
     public override async Task DropAsync(string run)
