@@ -7,8 +7,26 @@ public sealed record OutboxMessage(
     byte[]? Value,
     IReadOnlyList<KeyValuePair<string, byte[]>> Headers)
 {
-    /// <summary>The event id, also carried in the "id" header, for consumer-side de-duplication.</summary>
-    public string? EventId { get; init; }
+    private string? _eventId;
+
+    /// <summary>The event id, also carried in the "id" header, for consumer-side de-duplication; read from that header unless set.</summary>
+    public string? EventId
+    {
+        get
+        {
+            if (_eventId is null)
+            {
+                foreach (var (name, value) in Headers)
+                {
+                    if (name != "id") continue;
+                    _eventId = System.Text.Encoding.UTF8.GetString(value);
+                    break;
+                }
+            }
+            return _eventId;
+        }
+        init => _eventId = value;
+    }
 
     /// <summary>
     /// Why the row could not be routed, every reason found (empty for a routed message). The router sets it;

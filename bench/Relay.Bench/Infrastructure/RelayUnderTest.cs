@@ -31,8 +31,8 @@ public sealed class RelayUnderTest : IAsyncDisposable
     }
 
     /// <summary>
-    /// The relay build measured as "current": RELAY_BENCH_RELAY (scripts/bench.sh publishes Relay there, ReadyToRun, as a
-    /// deployment would), else the Relay.dll built beside the bench.
+    /// The relay build measured as "current": RELAY_BENCH_RELAY (scripts/bench.sh publishes Relay there as the container
+    /// image has it: self-contained, ReadyToRun composite), else the Relay.dll built beside the bench.
     /// </summary>
     public static string CurrentBuild { get; } =
         Environment.GetEnvironmentVariable("RELAY_BENCH_RELAY") is { Length: > 0 } published ? published : AppContext.BaseDirectory;
@@ -53,15 +53,19 @@ public sealed class RelayUnderTest : IAsyncDisposable
     {
         var workDir = Directory.CreateTempSubdirectory("relay-bench-").FullName;
         var port = FreePort();
+        var directory = relayDirectory ?? CurrentBuild;
+        // A self-contained publish (the image's) runs through its own executable, with the runtime it carries.
+        var apphost = Path.Combine(directory, "Relay");
+        var selfContained = File.Exists(apphost) && File.Exists(Path.Combine(directory, "libcoreclr.so"));
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
+        var info = new ProcessStartInfo(selfContained ? apphost : dotnet)
         {
             WorkingDirectory = workDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(relayDirectory ?? CurrentBuild, "Relay.dll"));
+        if (!selfContained) info.ArgumentList.Add(Path.Combine(directory, "Relay.dll"));
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("OTEL_", StringComparison.OrdinalIgnoreCase)).ToList())
             info.Environment.Remove(key);
         info.Environment["Relay__Http__Enabled"] = "true";

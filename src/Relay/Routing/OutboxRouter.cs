@@ -18,15 +18,19 @@ public sealed class OutboxRouter
     private readonly string _sourceName;
     private readonly TopicTemplate _topic;
     // Used by one pipeline's publishing loop at a time.
-    private readonly Dictionary<string, string?> _topics = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> _topics;
+    private readonly Dictionary<string, string?>.AlternateLookup<ReadOnlySpan<char>> _topicsByText;
     private ColumnMap? _map;
     private const int MaxCachedTopics = 4096;
+    private const int MaxCachedTopicBytes = 256;
 
     public OutboxRouter(OutboxTableOptions options, string sourceName)
     {
         _options = options;
         _sourceName = sourceName;
         _topic = TopicTemplate.Parse(options.TopicTemplate);
+        _topics = new Dictionary<string, string?>(StringComparer.Ordinal);
+        _topicsByText = _topics.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>Checks the mapping without touching a database; each error names the key and the fix.</summary>
@@ -62,16 +66,15 @@ public sealed class OutboxRouter
     public OutboxMessage Route(OutboxRow row)
     {
         var map = Map(row.Columns);
-        var eventId = Text(row.ValueAt(map.Id));
+        var eventId = Utf8(row, map.Id);
         var headers = new List<KeyValuePair<string, byte[]>>(map.HeaderCount);
-        if (eventId is not null) headers.Add(new("id", Encoding.UTF8.GetBytes(eventId)));
-        AddHeader(headers, "type", row.ValueAt(map.Type));
-        AddHeader(headers, "traceparent", row.ValueAt(map.TraceParent));
-        for (var i = 0; i < map.Headers.Length; i++) AddHeader(headers, map.Headers[i].Name, row.ValueAt(map.Headers[i].Index));
+        if (eventId is not null) headers.Add(new("id", eventId));
+        AddHeader(headers, "type", row, map.Type);
+        AddHeader(headers, "traceparent", row, map.TraceParent);
+        for (var i = 0; i < map.Headers.Length; i++) AddHeader(headers, map.Headers[i].Name, row, map.Headers[i].Index);
 
-        var aggregateId = Text(row.ValueAt(map.AggregateId));
-        var key = aggregateId is null ? null : Encoding.UTF8.GetBytes(aggregateId);
-        var payloadBytes = row.ValueAt(map.Payload) switch
+        var key = Utf8(row, map.AggregateId);
+        var payloadBytes = row.TryGetUtf8(map.Payload, out var utf8Payload) ? utf8Payload : row.ValueAt(map.Payload) switch
         {
             null => null,
             byte[] bytes => bytes,
@@ -80,12 +83,13 @@ public sealed class OutboxRouter
         };
 
         var topic = CachedTopic(row, map);
-        if (aggregateId is not null && topic is not null && (payloadBytes is null || payloadBytes.Length <= _options.MaxPayloadBytes))
-            return new OutboxMessage(topic, key, payloadBytes, headers) { EventId = eventId };
+        if (key is not null && topic is not null && (payloadBytes is null || payloadBytes.Length <= _options.MaxPayloadBytes))
+            return new OutboxMessage(topic, key, payloadBytes, headers);
 
         // Every reason is kept: an operator fixing the row should learn all that is wrong with it at once.
         var problems = new List<string>(2);
-        if (aggregateId is null)
+        var eventIdText = eventId is null ? null : Encoding.UTF8.GetString(eventId);
+        if (key is null)
             problems.Add($"column {_options.AggregateIdColumn} (the sharding key) is NULL");
         if (!_topic.TryRender(row, _sourceName, out var rendered, out var renderProblem))
             problems.Add(renderProblem!);
@@ -93,16 +97,16 @@ public sealed class OutboxRouter
             problems.Add($"topic '{rendered}' from template '{_options.TopicTemplate}' is not a valid topic name");
         if (payloadBytes is { Length: var length } && length > _options.MaxPayloadBytes)
         {
-            problems.Add($"payload is {length} bytes, over Outbox:MaxPayloadBytes ({_options.MaxPayloadBytes}); the payload is left out of this message and stays in the outbox row {eventId}");
+            problems.Add($"payload is {length} bytes, over Outbox:MaxPayloadBytes ({_options.MaxPayloadBytes}); the payload is left out of this message and stays in the outbox row {eventIdText}");
             payloadBytes = null;
         }
 
         if (problems.Count == 0)
-            return new OutboxMessage(rendered, key, payloadBytes, headers) { EventId = eventId };
+            return new OutboxMessage(rendered, key, payloadBytes, headers) { EventId = eventIdText };
 
         headers.Add(new(ErrorHeader, Encoding.UTF8.GetBytes(string.Join("; ", problems))));
         headers.Add(new(SourceHeader, Encoding.UTF8.GetBytes(_sourceName)));
-        return new OutboxMessage(_options.DeadLetterTopic, key, payloadBytes, headers) { EventId = eventId, DeadLetterReasons = problems };
+        return new OutboxMessage(_options.DeadLetterTopic, key, payloadBytes, headers) { EventId = eventIdText, DeadLetterReasons = problems };
     }
 
     /// <summary>
@@ -111,14 +115,32 @@ public sealed class OutboxRouter
     /// </summary>
     private string? CachedTopic(OutboxRow row, ColumnMap map)
     {
-        if (map.TopicColumn >= 0 && row.ValueAt(map.TopicColumn) is string value && value.Length > 0)
+        if (map.TopicColumn >= 0)
         {
-            if (_topics.TryGetValue(value, out var cached)) return cached;
-            var topic = _topic.TryRender(row, _sourceName, out var rendered, out _) && TopicTemplate.IsValidTopic(rendered) ? rendered : null;
-            if (_topics.Count < MaxCachedTopics) _topics[value] = topic;
-            return topic;
+            if (row.TryGetUtf8(map.TopicColumn, out var utf8) && utf8.Length is > 0 and <= MaxCachedTopicBytes)
+            {
+                // Looked up by its characters, so that a value kept as UTF-8 costs no string per row.
+                Span<char> chars = stackalloc char[MaxCachedTopicBytes];
+                if (Encoding.UTF8.TryGetChars(utf8, chars, out var written))
+                {
+                    var text = chars[..written];
+                    if (_topicsByText.TryGetValue(text, out var hit)) return hit;
+                    return CacheTopic(row, text.ToString());
+                }
+            }
+            else if (row.ValueAt(map.TopicColumn) is string value && value.Length > 0)
+            {
+                return _topics.TryGetValue(value, out var cached) ? cached : CacheTopic(row, value);
+            }
         }
         return _topic.TryRender(row, _sourceName, out var other, out _) && TopicTemplate.IsValidTopic(other) ? other : null;
+    }
+
+    private string? CacheTopic(OutboxRow row, string value)
+    {
+        var topic = _topic.TryRender(row, _sourceName, out var rendered, out _) && TopicTemplate.IsValidTopic(rendered) ? rendered : null;
+        if (_topics.Count < MaxCachedTopics) _topics[value] = topic;
+        return topic;
     }
 
     /// <summary>Where the mapped columns sit in rows of one shape; resolved once per <see cref="OutboxColumns"/> instance.</summary>
@@ -145,15 +167,24 @@ public sealed class OutboxRouter
         public int HeaderCount => 3 + Headers.Length;
     }
 
-    private static void AddHeader(List<KeyValuePair<string, byte[]>> headers, string name, object? value)
+    private static void AddHeader(List<KeyValuePair<string, byte[]>> headers, string name, OutboxRow row, int index)
     {
-        switch (value)
+        if (row.TryGetUtf8(index, out var utf8))
+        {
+            headers.Add(new(name, utf8));
+            return;
+        }
+        switch (row.ValueAt(index))
         {
             case null: return;
             case byte[] bytes: headers.Add(new(name, bytes)); return;
-            default: headers.Add(new(name, Encoding.UTF8.GetBytes(Text(value)!))); return;
+            case var value: headers.Add(new(name, Encoding.UTF8.GetBytes(Text(value)!))); return;
         }
     }
+
+    /// <summary>A value's text as UTF-8 (null for SQL NULL): the source's bytes when it kept them, else its text encoded.</summary>
+    private static byte[]? Utf8(OutboxRow row, int index) =>
+        row.TryGetUtf8(index, out var utf8) ? utf8 : Text(row.ValueAt(index)) is { } text ? Encoding.UTF8.GetBytes(text) : null;
 
     internal static string? Text(object? value) => value switch
     {

@@ -21,6 +21,9 @@ internal static class PostgresText
     /// <summary>Startup options that fix how the server prints dates and instants, appended to a connection string's own.</summary>
     public const string SessionOptions = "-c DateStyle=ISO,MDY -c TimeZone=UTC";
 
+    /// <summary>True when the server's text of a <paramref name="typeOid"/> value is already its normal form, as <see cref="Normalize(uint, string)"/> leaves it.</summary>
+    public static bool IsNormalAsPrinted(uint typeOid) => typeOid is not (Bytea or Bool or Float4 or Float8 or Timestamp or TimestampTz);
+
     /// <summary>The value of a column of type <paramref name="typeOid"/> from its UTF-8 text.</summary>
     public static object Normalize(uint typeOid, ReadOnlySpan<byte> utf8) =>
         typeOid == Bytea ? ByteaText.Decode(utf8) : Normalize(typeOid, Encoding.UTF8.GetString(utf8));
