@@ -59,7 +59,7 @@ public sealed class OptionsBindingTests
         Assert.Contains(errors, e => e.StartsWith("Relay:Sources:orders:Enabled (environment variable Relay__Sources__orders__Enabled) is 'yes'. Set it to true or false (default true)."));
         Assert.Contains(errors, e => e.Contains("PollInterval") && e.Contains("is 'soon'. Set it to a time span") && e.Contains("(default 00:00:00.2000000)"));
         Assert.Contains(errors, e => e.Contains("AfterPublish") && e.Contains("is '1'. Set it to one of: Delete, Mark (default Delete)."));
-        Assert.Contains(errors, e => e.Contains("MaxBatchRows") && e.Contains("whole number (default 1000)"));
+        Assert.Contains(errors, e => e.Contains("MaxBatchRows") && e.Contains("whole number (default 5000)"));
     }
 
     [Fact]

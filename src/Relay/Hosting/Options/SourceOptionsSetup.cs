@@ -30,7 +30,7 @@ internal sealed class SourceOptionsSetup<TOptions>(IConfiguration configuration,
         var section = Section(name);
         var problems = OptionsBinder.Bind(section, new TOptions(), Owner);
         if (options.MaxBatchRows is < 1 or > 100_000)
-            problems.Add($"{ConfigKeys.Describe(section, "MaxBatchRows")} is {options.MaxBatchRows}. Set it between 1 and 100000 (default 1000).");
+            problems.Add($"{ConfigKeys.Describe(section, "MaxBatchRows")} is {options.MaxBatchRows}. Set it between 1 and 100000 (default 1000 for log tailing, 5000 for polling).");
         problems.AddRange(OutboxRouter.Validate(options.Outbox, section.Path));
         problems.AddRange(kind.Validate(section, options));
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -5,6 +5,9 @@ namespace Relay.Sources.MySql.Polling;
 /// <summary>The keys of a MySqlPolling source (section Relay:Sources:&lt;name&gt;), for MySQL 8 and MariaDB.</summary>
 public sealed class MySqlPollingOptions : MySqlSourceOptions, IPollingOptions
 {
+    /// <summary>A poll takes up to <see cref="PollingSource.DefaultMaxBatchRows"/> rows unless MaxBatchRows says otherwise.</summary>
+    public MySqlPollingOptions() => MaxBatchRows = PollingSource.DefaultMaxBatchRows;
+
     /// <summary>The AUTO_INCREMENT column that orders the rows.</summary>
     public string OrderColumn { get; set; } = "seq";
     /// <summary>The wait between polls that found nothing.</summary>

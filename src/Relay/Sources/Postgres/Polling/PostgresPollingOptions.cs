@@ -5,6 +5,9 @@ namespace Relay.Sources.Postgres.Polling;
 /// <summary>The keys of a PostgresPolling source (section Relay:Sources:&lt;name&gt;).</summary>
 public sealed class PostgresPollingOptions : PostgresSourceOptions, IPollingOptions
 {
+    /// <summary>A poll takes up to <see cref="PollingSource.DefaultMaxBatchRows"/> rows unless MaxBatchRows says otherwise.</summary>
+    public PostgresPollingOptions() => MaxBatchRows = PollingSource.DefaultMaxBatchRows;
+
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The identity column that orders the rows.</summary>

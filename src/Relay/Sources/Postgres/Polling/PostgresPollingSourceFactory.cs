@@ -10,7 +10,7 @@ namespace Relay.Sources.Postgres.Polling;
 /// <summary>
 /// Kind "PostgresPolling": reads an outbox table by polling, for databases where logical replication
 /// is not available. Keys beside Kind: ConnectionString (required), OrderColumn (seq), PollInterval
-/// (00:00:00.2), AfterPublish (Delete or Mark), MarkColumn (published_at), MaxBatchRows (1000).
+/// (00:00:00.2), AfterPublish (Delete or Mark), MarkColumn (published_at), MaxBatchRows (5000).
 /// </summary>
 public sealed class PostgresPollingSourceFactory : OutboxSourceFactory<PostgresPollingOptions>
 {
