@@ -103,22 +103,27 @@ public sealed class CatchUpScenario(BenchContext context)
         try
         {
             // A binlog source publishes what commits after its first start: start each relay once so its position is committed.
-            var first = new List<(string Build, string? Directory, SinkTarget Sink, string Source, Dictionary<string, string> Env)>();
+            // Each build publishes to topics and offsets of its own: a drain's clean-up must not take the committed start
+            // position of a build that drains after it.
+            var first = new List<(string Build, string? Directory, SinkTarget Sink, string SinkRun, Dictionary<string, string> Env)>();
             foreach (var (build, directory) in context.Builds)
             {
+                var sinkRun = $"{run}{build}";
                 foreach (var sink in context.Sinks)
                 {
                     var source = $"{build}{sink.Kind}".ToLowerInvariant();
-                    first.Add((build, directory, sink, source, db.RelayEnvironment(run, SourceKind.MySqlBinlog, source)));
+                    var env = db.RelayEnvironment(run, SourceKind.MySqlBinlog, source);
+                    env[$"Relay__Sources__{source}__Outbox__TopicTemplate"] = SinkTarget.TopicTemplate(sinkRun);
+                    foreach (var (key, value) in sink.Environment(sinkRun)) env[key] = value;
+                    first.Add((build, directory, sink, sinkRun, env));
                 }
             }
             ProgressLog.Step($"{workload}: committing the start position of {first.Count} relay(s)");
-            foreach (var (_, directory, sink, source, env) in first)
+            foreach (var (build, directory, sink, sinkRun, env) in first)
             {
-                foreach (var (key, value) in sink.Environment(run)) env[key] = value;
                 await using var relay = RelayUnderTest.Start(env, directory);
                 await relay.WaitReadyAsync(TimeSpan.FromSeconds(60));
-                await sink.WaitForPositionAsync(run, source, TimeSpan.FromSeconds(30), relay.ThrowIfExited);
+                await sink.WaitForPositionAsync(sinkRun, $"{build}{sink.Kind}".ToLowerInvariant(), TimeSpan.FromSeconds(30), relay.ThrowIfExited);
             }
 
             var (file, position) = await db.BinlogEndAsync();
@@ -132,8 +137,8 @@ public sealed class CatchUpScenario(BenchContext context)
             context.Results.Add(new LimitResult(workload, tool));
             ProgressLog.Step($"{workload}: {tool.Name}: {tool.MessagesPerSecond:N0} msg/s");
 
-            foreach (var (build, directory, sink, _, env) in first)
-                context.Results.Add(await context.DrainAsync(workload, sink, run, env, Rows, Payload, build, directory));
+            foreach (var (build, directory, sink, sinkRun, env) in first)
+                context.Results.Add(await context.DrainAsync(workload, sink, sinkRun, env, Rows, Payload, build, directory));
         }
         finally
         {

@@ -120,19 +120,36 @@ public sealed class SourcePipeline(
         }
     }
 
+    /// <summary>The last failure logged with its stack trace (stage and description), so a retry loop over one cause logs it once.</summary>
+    private string? _lastFailure;
+
     /// <summary>Counts, reports and logs a failure the pipeline restarts after.</summary>
     private void Restarting(Exception e, TimeSpan delay)
     {
         CountError(e);
-        status?.Retrying(Describe(e));
+        var description = Describe(e);
+        status?.Retrying(description);
         telemetry.PipelineRestarts.Add(1,
             new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, sourceName),
             new KeyValuePair<string, object?>(RelayTelemetry.ErrorTypeTag, e.GetType().Name));
         if (e is SinkFencedException)
+        {
             logger.LogWarning("Source {Source}: another relay took over the sink ({Reason}); starting over in {Delay}", sourceName, scrubber?.Scrub(e.Message) ?? e.Message, delay);
-        else
-            logger.LogError("Source {Source}: pipeline failed in stage {Stage}; restarting from the committed position in {Delay}: {Error}",
-                sourceName, _stage, delay, scrubber?.Scrub(e.ToString()) ?? e.ToString());
+            return;
+        }
+        // A database or broker that stays down fails every retry the same way: the stack trace is logged the first
+        // time, each repeat is one line (the trace stays available at Debug).
+        var failure = _stage + "|" + description;
+        if (failure == _lastFailure)
+        {
+            logger.LogError("Source {Source}: pipeline failed again in stage {Stage}, as before; restarting from the committed position in {Delay}: {Error}",
+                sourceName, _stage, delay, description);
+            logger.LogDebug("Source {Source}: the repeated failure: {Error}", sourceName, scrubber?.Scrub(e.ToString()) ?? e.ToString());
+            return;
+        }
+        _lastFailure = failure;
+        logger.LogError("Source {Source}: pipeline failed in stage {Stage}; restarting from the committed position in {Delay}: {Error}",
+            sourceName, _stage, delay, scrubber?.Scrub(e.ToString()) ?? e.ToString());
     }
 
     /// <summary>A run that had been streaming for a while failed: the retry chain ends so the next one backs off from the start.</summary>
@@ -219,6 +236,7 @@ public sealed class SourcePipeline(
                 throw;
             }
             batch.Committed(commitTime);
+            _lastFailure = null; // a new failure after this is news again
             if (messages.Length > 0) status?.Published();
 
             // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
