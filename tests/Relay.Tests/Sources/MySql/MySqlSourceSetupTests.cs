@@ -71,6 +71,34 @@ public sealed partial class MySqlSourceSetupTests
     }
 
     [Fact]
+    public async Task Replication_rights_through_a_default_role_count_and_the_binlog_streams_with_them()
+    {
+        await using var db = await MySqlDatabase.CreateAsync();
+        await db.CreateOutboxAsync();
+        await using var user = await LimitedUser.CreateAsync(db, $"GRANT SELECT ON {db.Name}.outbox TO {{0}}");
+        var role = "relay_repl_" + Guid.NewGuid().ToString("N")[..8];
+        await db.ExecuteAsync($"CREATE ROLE {role}; GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO {role}; GRANT {role} TO '{user.Name}'@'%'");
+        try
+        {
+            // Granted but not enabled at login: the relay's sessions would not have it.
+            Assert.Contains(await BinlogSetup(user.ConnectionString).CheckAsync(default), p => p.Problem.Contains("lacks REPLICATION SLAVE"));
+
+            await db.ExecuteAsync($"SET DEFAULT ROLE {role} FOR '{user.Name}'@'%'");
+            Assert.Empty(await BinlogSetup(user.ConnectionString).CheckAsync(default));
+
+            // The right the check saw is the one the binlog dump needs: a row committed now streams to this user.
+            await using var reader = await BinlogTestKit.StartAsync(user.ConnectionString);
+            await BinlogTestKit.InsertAsync(db, 1, aggregateId: "role");
+            var batch = await reader.NextAsync();
+            Assert.Equal("role1", BinlogTestKit.Text(Assert.Single(batch.Rows), "aggregateid"));
+        }
+        finally
+        {
+            await db.ExecuteAsync($"DROP ROLE IF EXISTS {role}");
+        }
+    }
+
+    [Fact]
     public async Task Binlog_settings_that_lose_rows_are_errors_and_missing_row_metadata_a_warning_each_with_its_fix()
     {
         await using var server = await MariaDbInstance.StartAsync("--binlog-format=STATEMENT", "--binlog-row-metadata=MINIMAL");

@@ -60,15 +60,55 @@ internal sealed class BinlogSourceSetup(string sourceName, MySqlBinlogOptions op
         }
     }
 
-    /// <summary>information_schema lists the account's own global rights (ALL PRIVILEGES one by one); a role's are not seen.</summary>
+    /// <summary>
+    /// The right may be the account's own (information_schema lists those, ALL PRIVILEGES one by one) or a role's that
+    /// its logins enable by default (SET DEFAULT ROLE), as the relay's binlog session's will be. information_schema
+    /// does not show a role's rights to its grantee, so those are read from SHOW GRANTS: on MariaDB for each enabled
+    /// role, on MySQL 8 as the current user using the enabled roles.
+    /// </summary>
     private async Task CheckReplicationRightAsync(MySqlConnection connection, string account, List<SetupProblem> problems, CancellationToken cancellationToken)
     {
         var granted = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = @account AND PRIVILEGE_TYPE = 'REPLICATION SLAVE'",
-            new { account }, cancellationToken: cancellationToken));
-        if (granted == 0)
-            problems.Add(new SetupProblem($"Source '{sourceName}': the user {account} lacks REPLICATION SLAVE, which reading the binlog needs (granted to the user itself).",
+            new { account }, cancellationToken: cancellationToken)) > 0;
+        if (!granted) granted = await RoleGrantsReplicationAsync(connection, cancellationToken);
+        if (!granted)
+            problems.Add(new SetupProblem(
+                $"Source '{sourceName}': the user {account} lacks REPLICATION SLAVE, which reading the binlog needs (granted to the user, or to a role its logins enable by default).",
                 $"As an administrator: GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO {account};"));
+    }
+
+    private static async Task<bool> RoleGrantsReplicationAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        var isMariaDb = connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
+        static string Quote(string name) => "`" + name.Replace("`", "``") + "`";
+        var roles = new List<string>();
+        await using (var cmd = new MySqlCommand(isMariaDb ? "SELECT ROLE_NAME FROM information_schema.ENABLED_ROLES" : "SELECT ROLE_NAME, ROLE_HOST FROM information_schema.ENABLED_ROLES", connection))
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
+        {
+            // MariaDB answers one row of NULL when no role is enabled.
+            while (await reader.ReadAsync(cancellationToken))
+                if (!reader.IsDBNull(0)) roles.Add(isMariaDb ? Quote(reader.GetString(0)) : Quote(reader.GetString(0)) + "@" + Quote(reader.GetString(1)));
+        }
+        if (roles.Count == 0) return false;
+        var statements = isMariaDb
+            ? roles.Select(role => $"SHOW GRANTS FOR {role}").ToList()
+            : [$"SHOW GRANTS FOR CURRENT_USER() USING {string.Join(", ", roles)}"];
+        foreach (var statement in statements)
+        {
+            foreach (var grant in await connection.QueryAsync<string>(new CommandDefinition(statement, cancellationToken: cancellationToken)))
+            {
+                // e.g. GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `relay_role`
+                var on = grant.IndexOf(" ON *.* TO ", StringComparison.OrdinalIgnoreCase);
+                if (on < 0 || !grant.StartsWith("GRANT ", StringComparison.OrdinalIgnoreCase)) continue;
+                var rights = grant[6..on];
+                if (rights.Contains("REPLICATION SLAVE", StringComparison.OrdinalIgnoreCase) ||
+                    rights.Contains("REPLICATION REPLICA", StringComparison.OrdinalIgnoreCase) ||
+                    rights.Contains("ALL PRIVILEGES", StringComparison.OrdinalIgnoreCase))
+                    return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>
