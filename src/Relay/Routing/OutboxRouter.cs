@@ -74,13 +74,7 @@ public sealed class OutboxRouter
         for (var i = 0; i < map.Headers.Length; i++) AddHeader(headers, map.Headers[i].Name, row, map.Headers[i].Index);
 
         var key = Utf8(row, map.AggregateId);
-        var payloadBytes = row.TryGetUtf8(map.Payload, out var utf8Payload) ? utf8Payload : row.ValueAt(map.Payload) switch
-        {
-            null => null,
-            byte[] bytes => bytes,
-            string s => Encoding.UTF8.GetBytes(s),
-            var other => Encoding.UTF8.GetBytes(Text(other)!),
-        };
+        var payloadBytes = Bytes(row, map.Payload);
 
         var topic = CachedTopic(row, map);
         if (key is not null && topic is not null && (payloadBytes is null || payloadBytes.Length <= _options.MaxPayloadBytes))
@@ -169,18 +163,17 @@ public sealed class OutboxRouter
 
     private static void AddHeader(List<KeyValuePair<string, byte[]>> headers, string name, OutboxRow row, int index)
     {
-        if (row.TryGetUtf8(index, out var utf8))
-        {
-            headers.Add(new(name, utf8));
-            return;
-        }
-        switch (row.ValueAt(index))
-        {
-            case null: return;
-            case byte[] bytes: headers.Add(new(name, bytes)); return;
-            case var value: headers.Add(new(name, Encoding.UTF8.GetBytes(Text(value)!))); return;
-        }
+        if (Bytes(row, index) is { } value) headers.Add(new(name, value));
     }
+
+    /// <summary>A payload or header value as published (null for SQL NULL): binary values as they are, text as UTF-8.</summary>
+    private static byte[]? Bytes(OutboxRow row, int index) =>
+        row.TryGetUtf8(index, out var utf8) ? utf8 : row.ValueAt(index) switch
+        {
+            null => null,
+            byte[] bytes => bytes,
+            var value => Encoding.UTF8.GetBytes(Text(value)!),
+        };
 
     /// <summary>A value's text as UTF-8 (null for SQL NULL): the source's bytes when it kept them, else its text encoded.</summary>
     private static byte[]? Utf8(OutboxRow row, int index) =>

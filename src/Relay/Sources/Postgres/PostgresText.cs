@@ -21,7 +21,7 @@ internal static class PostgresText
     /// <summary>Startup options that fix how the server prints dates and instants, appended to a connection string's own.</summary>
     public const string SessionOptions = "-c DateStyle=ISO,MDY -c TimeZone=UTC";
 
-    /// <summary>True when the server's text of a <paramref name="typeOid"/> value is already its normal form, as <see cref="Normalize(uint, string)"/> leaves it.</summary>
+    /// <summary>True when the server's text of a <paramref name="typeOid"/> value is already its normal form: the types <see cref="Normalize(uint, string)"/> converts are exactly the others.</summary>
     public static bool IsNormalAsPrinted(uint typeOid) => typeOid is not (Bytea or Bool or Float4 or Float8 or Timestamp or TimestampTz);
 
     /// <summary>The value of a column of type <paramref name="typeOid"/> from its UTF-8 text.</summary>
@@ -29,7 +29,7 @@ internal static class PostgresText
         typeOid == Bytea ? ByteaText.Decode(utf8) : Normalize(typeOid, Encoding.UTF8.GetString(utf8));
 
     /// <summary>The value of a column of type <paramref name="typeOid"/> from its text (bytea in hex or escape form).</summary>
-    public static object Normalize(uint typeOid, string text) => typeOid switch
+    public static object Normalize(uint typeOid, string text) => IsNormalAsPrinted(typeOid) ? text : typeOid switch
     {
         Bytea => ByteaText.Decode(Encoding.ASCII.GetBytes(text)),
         Bool => text switch { "t" => "true", "f" => "false", _ => text },
