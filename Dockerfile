@@ -14,6 +14,7 @@ WORKDIR /src
 # Restore first, so the package layer is cached while only code changes.
 COPY Directory.Build.props ./
 COPY src/Relay.Abstractions/Relay.Abstractions.csproj src/Relay.Abstractions/
+COPY src/Relay.Binlog/Relay.Binlog.csproj src/Relay.Binlog/
 COPY src/Relay/Relay.csproj src/Relay/
 RUN dotnet restore src/Relay/Relay.csproj -r linux-x64
 COPY appsettings.json ./

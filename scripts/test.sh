@@ -12,24 +12,24 @@ eval "$servers"
 scripts/install-helm.sh >/dev/null || { echo "Could not install helm (scripts/install-helm.sh)." >&2; exit 1; }
 scripts/install-image-tools.sh || { echo "Could not install umoci, runc and docker-compose (scripts/install-image-tools.sh)." >&2; exit 1; }
 results=$(mktemp -d)
-dotnet test Relay.sln -c Release --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+dotnet test Relay.sln -c Release --logger trx --logger "console;verbosity=normal" \
   --results-directory "$results" "$@"
 rc=$?
-trx=$(find "$results" -name '*.trx' | head -n 1)
-if [ -z "$trx" ]; then
+# One results file per test project: the totals are their sums.
+trxs=$(find "$results" -name '*.trx')
+if [ -z "$trxs" ]; then
   echo "No test results were written (did the build fail?)." >&2
   echo "0 passed, 1 failed"
   exit 1
 fi
-counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
-num() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
-total=$(num total); executed=$(num executed); passed=$(num passed); failed=$(num failed)
-errors=$(num error); timeouts=$(num timeout); aborted=$(num aborted)
+sum() { for f in $trxs; do grep -o '<Counters [^>]*>' "$f" | head -n 1 | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; done | awk '{ s += $1 } END { print s + 0 }'; }
+total=$(sum total); executed=$(sum executed); passed=$(sum passed); failed=$(sum failed)
+errors=$(sum error); timeouts=$(sum timeout); aborted=$(sum aborted)
 failed=$((failed + errors + timeouts + aborted))
 skipped=$((total - executed))
 # Say why anything did not run (only the Kafka crash proof may, when no real Kafka is given).
 if [ "$skipped" -gt 0 ]; then
-  tr '\n' ' ' < "$trx" | sed 's#</UnitTestResult>#&\n#g' | grep 'outcome="NotExecuted"' | while read -r result; do
+  cat $trxs | tr '\n' ' ' | sed 's#</UnitTestResult>#&\n#g' | grep 'outcome="NotExecuted"' | while read -r result; do
       name=$(echo "$result" | grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' | grep -o 'testName="[^"]*"' | cut -d'"' -f2)
       why=$(echo "$result" | grep -o '<Message>[^<]*</Message>' | head -n 1 | sed 's#</\?Message>##g')
       echo "Skipped: $name — $why"

@@ -1,5 +1,5 @@
 using Relay.Bench.Infrastructure;
-using Relay.Sources.MySql.Binlog.Protocol;
+using Relay.Binlog.Protocol;
 
 namespace Relay.Bench.Limits;
 

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using MySqlConnector;
-using Relay.Sources.MySql.Binlog.Protocol;
+using Relay.Binlog.Protocol;
 
 namespace Relay.Sources.MySql;
 

@@ -1,4 +1,4 @@
-using Relay.Sources.MySql.Binlog.Gtids;
+using Relay.Binlog.Gtids;
 
 namespace Relay.Sources.MySql.Binlog;
 

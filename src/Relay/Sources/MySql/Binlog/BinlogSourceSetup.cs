@@ -2,6 +2,7 @@ using System.Globalization;
 using Dapper;
 using Microsoft.Extensions.Configuration;
 using MySqlConnector;
+using Relay.Binlog.Events;
 
 namespace Relay.Sources.MySql.Binlog;
 
@@ -37,7 +38,7 @@ internal sealed class BinlogSourceSetup(string sourceName, MySqlBinlogOptions op
         var (_, found) = await BinlogServer.CheckAsync(connection, options, section, cancellationToken);
         var problems = found.Select(p => p with { Problem = $"Source '{sourceName}': {p.Problem}" }).ToList();
         var account = await MySqlAccount.CurrentAsync(connection, cancellationToken);
-        if (await BinlogTableColumns.LoadAsync(connection, options.Table, cancellationToken) is { } columns)
+        if (await InformationSchemaColumns.LoadAsync(connection, options.Table.Schema, options.Table.Table, cancellationToken) is { } columns)
         {
             problems.AddRange(OutboxColumnChecks.Missing(columns.Names!, options.Table.Quoted, options.Outbox, sourceName, MySqlTableName.Quote));
             await CheckSelectAsync(connection, account, problems, cancellationToken);

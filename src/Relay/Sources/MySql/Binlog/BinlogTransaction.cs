@@ -1,5 +1,5 @@
 using Relay.Sources.LogTailing;
-using Relay.Sources.MySql.Binlog.Gtids;
+using Relay.Binlog.Gtids;
 
 namespace Relay.Sources.MySql.Binlog;
 

@@ -3,9 +3,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using Relay.Sources.LogTailing;
-using Relay.Sources.MySql.Binlog.Events;
-using Relay.Sources.MySql.Binlog.Gtids;
-using Relay.Sources.MySql.Binlog.Protocol;
+using Relay.Binlog.Events;
+using Relay.Binlog.Gtids;
+using Relay.Binlog.Protocol;
 
 namespace Relay.Sources.MySql.Binlog;
 
@@ -290,7 +290,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     {
         await using var connection = new MySqlConnection(new MySqlConnectionStringBuilder(_options.ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        return await BinlogTableColumns.LoadAsync(connection, table, cancellationToken);
+        return await InformationSchemaColumns.LoadAsync(connection, table.Schema, table.Table, cancellationToken);
     }
 
     private static string Describe(BinlogStartPosition start) => start.Kind switch

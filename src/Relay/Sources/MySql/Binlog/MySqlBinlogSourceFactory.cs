@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Relay.Hosting.Options;
-using Relay.Sources.MySql.Binlog.Protocol;
+using Relay.Binlog.Protocol;
 
 namespace Relay.Sources.MySql.Binlog;
 

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using MySqlConnector;
+using Relay.Binlog.Events;
 using Relay.Sources.Polling;
 
 namespace Relay.Sources.MySql.Polling;
@@ -171,27 +172,27 @@ internal sealed class MySqlPollingDialect(string sourceName, MySqlPollingOptions
         switch (column.Type)
         {
             case "tinyint" or "smallint" or "mediumint" or "int" or "bigint":
-                return unsigned ? ValueText.Integer(mysql.GetUInt64(ordinal)) : ValueText.Integer(mysql.GetInt64(ordinal));
+                return unsigned ? MySqlValueText.Integer(mysql.GetUInt64(ordinal)) : MySqlValueText.Integer(mysql.GetInt64(ordinal));
             case "year":
-                return ValueText.Year(mysql.GetInt32(ordinal));
+                return MySqlValueText.Year(mysql.GetInt32(ordinal));
             case "decimal":
                 return mysql.GetMySqlDecimal(ordinal).ToString();
             case "float":
-                return ValueText.Float(mysql.GetFloat(ordinal));
+                return MySqlValueText.Float(mysql.GetFloat(ordinal));
             case "double":
-                return ValueText.Double(mysql.GetDouble(ordinal));
+                return MySqlValueText.Double(mysql.GetDouble(ordinal));
             case "date":
                 var date = mysql.GetMySqlDateTime(ordinal);
-                return ValueText.Date(date.Year, date.Month, date.Day);
+                return MySqlValueText.Date(date.Year, date.Month, date.Day);
             case "datetime" or "timestamp":
                 // The session's time zone is UTC, so a TIMESTAMP comes as the instant in UTC.
                 var at = mysql.GetMySqlDateTime(ordinal);
-                return ValueText.DateTime(at.Year, at.Month, at.Day, at.Hour, at.Minute, at.Second, at.Microsecond, utc: column.Type == "timestamp");
+                return MySqlValueText.DateTime(at.Year, at.Month, at.Day, at.Hour, at.Minute, at.Second, at.Microsecond, utc: column.Type == "timestamp");
             case "time":
                 var time = mysql.GetTimeSpan(ordinal);
                 var negative = time < TimeSpan.Zero;
                 if (negative) time = time.Negate();
-                return ValueText.Time(negative, (int)time.TotalHours, time.Minutes, time.Seconds, (int)(time.Ticks % TimeSpan.TicksPerSecond / 10));
+                return MySqlValueText.Time(negative, (int)time.TotalHours, time.Minutes, time.Seconds, (int)(time.Ticks % TimeSpan.TicksPerSecond / 10));
             case "binary" or "varbinary" or "tinyblob" or "blob" or "mediumblob" or "longblob" or "bit" or "geometry" or "point"
                 or "linestring" or "polygon" or "multipoint" or "multilinestring" or "multipolygon" or "geometrycollection":
                 return mysql.GetFieldValue<byte[]>(ordinal);

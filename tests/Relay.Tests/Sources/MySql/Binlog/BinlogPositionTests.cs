@@ -1,5 +1,5 @@
 using Relay.Sources.MySql.Binlog;
-using Relay.Sources.MySql.Binlog.Gtids;
+using Relay.Binlog.Gtids;
 
 namespace Relay.Tests.Sources.MySql.Binlog;
 

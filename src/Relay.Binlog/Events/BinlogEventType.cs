@@ -1,0 +1,58 @@
+namespace Relay.Binlog.Events;
+
+/// <summary>
+/// The type byte of a binlog event header: MySQL's Log_event_type (libbinlogevents binlog_event.h) and MariaDB's
+/// own types from 160 up (MariaDB log_event.h).
+/// </summary>
+public enum BinlogEventType : byte
+{
+    Unknown = 0,
+    StartV3 = 1,
+    Query = 2,
+    Stop = 3,
+    Rotate = 4,
+    Intvar = 5,
+    Rand = 13,
+    UserVar = 14,
+    FormatDescription = 15,
+    Xid = 16,
+    BeginLoadQuery = 17,
+    ExecuteLoadQuery = 18,
+    TableMap = 19,
+    WriteRowsV0 = 20,
+    UpdateRowsV0 = 21,
+    DeleteRowsV0 = 22,
+    WriteRowsV1 = 23,
+    UpdateRowsV1 = 24,
+    DeleteRowsV1 = 25,
+    Incident = 26,
+    Heartbeat = 27,
+    Ignorable = 28,
+    RowsQuery = 29,
+    WriteRowsV2 = 30,
+    UpdateRowsV2 = 31,
+    DeleteRowsV2 = 32,
+    Gtid = 33,
+    AnonymousGtid = 34,
+    PreviousGtids = 35,
+    TransactionContext = 36,
+    ViewChange = 37,
+    XaPrepare = 38,
+    PartialUpdateRows = 39,
+    TransactionPayload = 40,
+    HeartbeatV2 = 41,
+    GtidTagged = 42,
+
+    MariaDbAnnotateRows = 160,
+    MariaDbBinlogCheckpoint = 161,
+    MariaDbGtid = 162,
+    MariaDbGtidList = 163,
+    MariaDbStartEncryption = 164,
+    MariaDbQueryCompressed = 165,
+    MariaDbWriteRowsCompressedV1 = 166,
+    MariaDbUpdateRowsCompressedV1 = 167,
+    MariaDbDeleteRowsCompressedV1 = 168,
+    MariaDbWriteRowsCompressed = 169,
+    MariaDbUpdateRowsCompressed = 170,
+    MariaDbDeleteRowsCompressed = 171,
+}

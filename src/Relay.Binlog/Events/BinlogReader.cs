@@ -1,0 +1,141 @@
+using System.Buffers.Binary;
+
+namespace Relay.Binlog.Events;
+
+/// <summary>
+/// A forward-only little-endian reader over one event's bytes. Every read checks the bounds and fails with a
+/// <see cref="BinlogFormatException"/> saying what was being read, never with an index exception or a silent short read.
+/// </summary>
+internal ref struct BinlogReader
+{
+    private readonly ReadOnlySpan<byte> _data;
+    private int _position;
+
+    public BinlogReader(ReadOnlySpan<byte> data)
+    {
+        _data = data;
+        _position = 0;
+    }
+
+    public readonly int Position => _position;
+
+    public readonly int Remaining => _data.Length - _position;
+
+    public readonly bool IsAtEnd => _position >= _data.Length;
+
+    /// <summary>What is left, without consuming it.</summary>
+    public readonly ReadOnlySpan<byte> Rest => _data[_position..];
+
+    public byte ReadByte(string what = "a byte")
+    {
+        Need(1, what);
+        return _data[_position++];
+    }
+
+    public ushort ReadUInt16(string what = "a 2-byte integer")
+    {
+        Need(2, what);
+        var value = BinaryPrimitives.ReadUInt16LittleEndian(_data[_position..]);
+        _position += 2;
+        return value;
+    }
+
+    public uint ReadUInt24(string what = "a 3-byte integer")
+    {
+        Need(3, what);
+        var value = (uint)(_data[_position] | _data[_position + 1] << 8 | _data[_position + 2] << 16);
+        _position += 3;
+        return value;
+    }
+
+    public uint ReadUInt32(string what = "a 4-byte integer")
+    {
+        Need(4, what);
+        var value = BinaryPrimitives.ReadUInt32LittleEndian(_data[_position..]);
+        _position += 4;
+        return value;
+    }
+
+    public ulong ReadUInt48(string what = "a 6-byte integer")
+    {
+        Need(6, what);
+        var value = BinaryPrimitives.ReadUInt32LittleEndian(_data[_position..]) |
+                    (ulong)BinaryPrimitives.ReadUInt16LittleEndian(_data[(_position + 4)..]) << 32;
+        _position += 6;
+        return value;
+    }
+
+    public ulong ReadUInt64(string what = "an 8-byte integer")
+    {
+        Need(8, what);
+        var value = BinaryPrimitives.ReadUInt64LittleEndian(_data[_position..]);
+        _position += 8;
+        return value;
+    }
+
+    /// <summary>An unsigned little-endian integer of 1 to 8 bytes.</summary>
+    public ulong ReadUInt(int bytes, string what)
+    {
+        Need(bytes, what);
+        ulong value = 0;
+        for (var i = bytes - 1; i >= 0; i--) value = value << 8 | _data[_position + i];
+        _position += bytes;
+        return value;
+    }
+
+    /// <summary>
+    /// MySQL's packed (length-encoded) integer, net_field_length_ll: one byte below 251, else 0xFC + 2 bytes,
+    /// 0xFD + 3 bytes, 0xFE + 8 bytes. 0xFB (SQL NULL in result sets) and 0xFF do not occur in events.
+    /// </summary>
+    public ulong ReadPackedInteger(string what = "a packed integer")
+    {
+        var first = ReadByte(what);
+        return first switch
+        {
+            < 251 => first,
+            252 => ReadUInt16(what),
+            253 => ReadUInt24(what),
+            254 => ReadUInt64(what),
+            _ => throw new BinlogFormatException($"{what}: 0x{first:X2} is not a valid packed-integer prefix (offset {_position - 1})"),
+        };
+    }
+
+    /// <summary>A packed integer that must fit the remaining bytes, used as a length of what follows.</summary>
+    public int ReadPackedLength(string what)
+    {
+        var value = ReadPackedInteger(what);
+        if (value > (ulong)Remaining)
+            throw new BinlogFormatException($"{what} is {value} bytes but only {Remaining} remain (offset {_position})");
+        return (int)value;
+    }
+
+    public ReadOnlySpan<byte> ReadBytes(int count, string what)
+    {
+        if (count < 0) throw new BinlogFormatException($"{what}: negative length {count}");
+        Need(count, what);
+        var span = _data.Slice(_position, count);
+        _position += count;
+        return span;
+    }
+
+    public void Skip(int count, string what)
+    {
+        if (count < 0) throw new BinlogFormatException($"{what}: negative length {count}");
+        Need(count, what);
+        _position += count;
+    }
+
+    public ReadOnlySpan<byte> ReadToEnd()
+    {
+        var span = _data[_position..];
+        _position = _data.Length;
+        return span;
+    }
+
+    private readonly void Need(int count, string what)
+    {
+        if (count > _data.Length - _position)
+            throw new BinlogFormatException(
+                $"the event is truncated: {what} needs {count} bytes at offset {_position} but {_data.Length - _position} remain");
+    }
+}

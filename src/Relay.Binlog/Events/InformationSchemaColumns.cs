@@ -1,0 +1,61 @@
+using MySqlConnector;
+
+namespace Relay.Binlog.Events;
+
+/// <summary>
+/// A table's columns as information_schema describes them: what the binlog leaves out unless
+/// binlog_row_metadata=FULL (names, charsets, signedness, ENUM/SET labels). The catalog describes the table as it
+/// is now, not as it was when older events were logged, which is why FULL metadata is the recommended setting.
+/// </summary>
+public static class InformationSchemaColumns
+{
+    /// <summary>The columns of <paramref name="schema"/>.<paramref name="table"/>, or null when there is no such table.</summary>
+    public static async Task<TableColumns?> LoadAsync(MySqlConnection connection, string schema, string table, CancellationToken cancellationToken)
+    {
+        var rows = new List<(string Name, string? Charset, string Type)>();
+        await using (var command = new MySqlCommand(
+                         "SELECT COLUMN_NAME, CHARACTER_SET_NAME, COLUMN_TYPE FROM information_schema.COLUMNS " +
+                         "WHERE TABLE_SCHEMA = @schema AND TABLE_NAME = @table ORDER BY ORDINAL_POSITION", connection))
+        {
+            command.Parameters.AddWithValue("@schema", schema);
+            command.Parameters.AddWithValue("@table", table);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
+        }
+        if (rows.Count == 0) return null;
+        var columns = new TableColumns(rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (name, charset, type) = rows[i];
+            columns.Names[i] = name;
+            columns.Unsigned[i] = type.Contains("unsigned", StringComparison.OrdinalIgnoreCase);
+            // BLOBs and BINARY columns have no character set in information_schema: they are binary.
+            columns.SetCharset(i, charset ?? "binary");
+            if (type.StartsWith("enum(", StringComparison.OrdinalIgnoreCase)) columns.EnumValues[i] = Labels(type);
+            if (type.StartsWith("set(", StringComparison.OrdinalIgnoreCase)) columns.SetValues[i] = Labels(type);
+        }
+        return columns;
+    }
+
+    /// <summary>enum('a','b''c') → a, b'c.</summary>
+    private static string[] Labels(string type)
+    {
+        var body = type[(type.IndexOf('(') + 1)..type.LastIndexOf(')')];
+        var labels = new List<string>();
+        var i = 0;
+        while (i < body.Length)
+        {
+            if (body[i] != '\'') { i++; continue; }
+            var label = new System.Text.StringBuilder();
+            for (i++; i < body.Length; i++)
+            {
+                if (body[i] == '\'' && i + 1 < body.Length && body[i + 1] == '\'') { label.Append('\''); i++; }
+                else if (body[i] == '\'') { i++; break; }
+                else label.Append(body[i]);
+            }
+            labels.Add(label.ToString());
+        }
+        return labels.ToArray();
+    }
+}

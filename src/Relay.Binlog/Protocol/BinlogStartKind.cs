@@ -1,0 +1,8 @@
+namespace Relay.Binlog.Protocol;
+
+public enum BinlogStartKind
+{
+    File,
+    MariaDbGtid,
+    MySqlGtidSet,
+}

@@ -1,9 +1,0 @@
-using Relay.Sources.MySql.Binlog.Gtids;
-
-namespace Relay.Sources.MySql.Binlog.Events;
-
-/// <summary>MySQL's PREVIOUS_GTIDS (35), after the FORMAT_DESCRIPTION of each file: the GTIDs of all earlier files.</summary>
-internal sealed class PreviousGtidsEvent : BinlogEvent
-{
-    public MySqlGtidSet GtidSet { get; internal set; } = new();
-}

@@ -1,8 +1,0 @@
-namespace Relay.Sources.MySql.Binlog.Protocol;
-
-internal enum BinlogStartKind
-{
-    File,
-    MariaDbGtid,
-    MySqlGtidSet,
-}

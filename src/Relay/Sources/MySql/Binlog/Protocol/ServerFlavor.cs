@@ -1,8 +1,0 @@
-namespace Relay.Sources.MySql.Binlog.Protocol;
-
-/// <summary>Which server family is on the other end: they differ in GTIDs, dump commands and event types.</summary>
-internal enum ServerFlavor
-{
-    MySql,
-    MariaDb,
-}
