@@ -39,8 +39,15 @@ public sealed class MariaDbInstance : IAsyncDisposable
     private string TempDirectory => Path.Combine(_dir, "tmp");
 
     /// <summary>Initialises and starts a server; <paramref name="settings"/> are extra mariadbd options, e.g. "--binlog-checksum=NONE".</summary>
-    public static async Task<MariaDbInstance> StartAsync(params string[] settings)
+    public static Task<MariaDbInstance> StartAsync(params string[] settings) => StartAsync([], settings);
+
+    /// <summary>
+    /// Initialises with <paramref name="initSettings"/> too (options that must hold from the data directory's creation on,
+    /// e.g. "--lower-case-table-names=1"), then starts a server with them and <paramref name="settings"/>.
+    /// </summary>
+    public static async Task<MariaDbInstance> StartAsync(IReadOnlyList<string> initSettings, params string[] settings)
     {
+        settings = [.. initSettings, .. settings];
         var dir = Directory.CreateTempSubdirectory("relay-mariadb-").FullName;
         var instance = new MariaDbInstance(dir, FreePort(), settings);
         try
@@ -48,8 +55,8 @@ public sealed class MariaDbInstance : IAsyncDisposable
             Directory.CreateDirectory(instance.BinlogDirectory);
             Directory.CreateDirectory(instance.TempDirectory);
             Run("chown", "-R", "mysql:mysql", dir);
-            var init = Run("mariadb-install-db", "--no-defaults", "--user=mysql", $"--datadir={instance.BinlogDirectory}",
-                $"--tmpdir={instance.TempDirectory}", "--auth-root-authentication-method=normal", "--skip-test-db");
+            var init = Run("mariadb-install-db", ["--no-defaults", "--user=mysql", $"--datadir={instance.BinlogDirectory}",
+                $"--tmpdir={instance.TempDirectory}", "--auth-root-authentication-method=normal", "--skip-test-db", .. initSettings]);
             if (init.ExitCode != 0) throw new InvalidOperationException($"mariadb-install-db failed: {init.Output}");
             await instance.StartServerAsync();
             return instance;

@@ -143,6 +143,10 @@ public sealed class BinlogEventDecoder : IDisposable
         {
             throw e.At(header.Type, FileName, header.StartPosition);
         }
+        catch (BinlogTableChangedException e)
+        {
+            throw e.At(FileName, header.StartPosition);
+        }
     }
 
     private BinlogEvent DecodeInner()
@@ -162,6 +166,11 @@ public sealed class BinlogEventDecoder : IDisposable
             _payloadOffset += (int)header.EventSize;
             // Events inside a payload carry no checksum.
             return Decode(header, _payload.Slice(offset + BinlogEventHeader.Length, (int)header.EventSize - BinlogEventHeader.Length), inPayload: true);
+        }
+        catch (BinlogTableChangedException e)
+        {
+            _payloadOffset = _payload.Length;
+            throw e.At(FileName, _payloadHeader.StartPosition);
         }
         catch (BinlogFormatException e)
         {

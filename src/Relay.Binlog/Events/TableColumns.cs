@@ -19,6 +19,7 @@ public sealed class TableColumns
         Unsigned = new bool?[count];
         EnumValues = new string[]?[count];
         SetValues = new string[]?[count];
+        Types = new MySqlColumnType?[count];
     }
 
     public int Count { get; }
@@ -33,6 +34,14 @@ public sealed class TableColumns
     public string[]?[] EnumValues { get; }
 
     public string[]?[] SetValues { get; }
+
+    /// <summary>
+    /// Each column's type as the binlog logs it (<see cref="MySqlColumnType.String"/> for CHAR, ENUM and SET,
+    /// <see cref="MySqlColumnType.Blob"/> for every TEXT and BLOB size), when the caller knows it; null when unknown. A
+    /// TABLE_MAP that does not name its columns is checked against these, so that values are never given the names of
+    /// a table that has changed since they were logged (see <see cref="BinlogTableChangedException"/>).
+    /// </summary>
+    public MySqlColumnType?[] Types { get; }
 
     /// <summary>Primary key column ordinals in key order, or null when unknown.</summary>
     public int[]? PrimaryKey { get; set; }

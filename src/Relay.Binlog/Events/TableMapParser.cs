@@ -82,10 +82,8 @@ internal static class TableMapParser
         if (!optional.IsEmpty) ReadOptionalMetadata(optional, types, metadata, isMariaDb, columns, $"{schema}.{name}");
         if (supplied is not null)
         {
-            if (supplied.Count != columnCount && !KnowsEverything(columns, types, metadata))
-                throw new BinlogFormatException(
-                    $"the TABLE_MAP of {schema}.{name} has {columnCount} columns but the caller's TableColumns has {supplied.Count}: " +
-                    "the table changed; supply its current columns");
+            // Names the TABLE_MAP leaves out come from the caller, whose view of the table may be younger than these rows.
+            if (Array.IndexOf(columns.Names, null) >= 0) CheckShape(supplied, types, $"{schema}.{name}");
             if (supplied.Count == columnCount) columns.FillGapsFrom(supplied);
         }
 
@@ -300,15 +298,37 @@ internal static class TableMapParser
         ? (int)ordinal
         : throw new BinlogFormatException($"TABLE_MAP of {table}: primary key column {ordinal} of only {count} columns");
 
-    /// <summary>Whether the TABLE_MAP alone names every column and gives all that decoding needs (FULL metadata).</summary>
-    private static bool KnowsEverything(TableColumns columns, MySqlColumnType[] types, ushort[] metadata)
+    /// <summary>
+    /// Throws <see cref="BinlogTableChangedException"/> when the TABLE_MAP's column count or a column's type differs from
+    /// the caller's (types compared as families: TIME and TIME2, ENUM/SET and STRING, every BLOB size are one each).
+    /// </summary>
+    private static void CheckShape(TableColumns supplied, MySqlColumnType[] types, string table)
     {
+        if (supplied.Count != types.Length)
+            throw new BinlogTableChangedException(table, null, null,
+                $"the TABLE_MAP has {types.Length} columns, the supplied columns are {supplied.Count} ({string.Join(", ", supplied.Names)})");
         for (var i = 0; i < types.Length; i++)
         {
-            if (columns.Names[i] is null || Missing(types[i], metadata[i], columns, i) is not null) return false;
+            if (supplied.Types[i] is not { } expected) continue;
+            var logged = types[i];
+            if (Family(logged) != Family(expected))
+                throw new BinlogTableChangedException(table, i, supplied.Names[i],
+                    $"column '{supplied.Names[i]}' (#{i}) is {expected} in the supplied columns but {logged} in the TABLE_MAP");
         }
-        return true;
     }
+
+    private static MySqlColumnType Family(MySqlColumnType type) => type switch
+    {
+        MySqlColumnType.Time2 => MySqlColumnType.Time,
+        MySqlColumnType.DateTime2 => MySqlColumnType.DateTime,
+        MySqlColumnType.Timestamp2 => MySqlColumnType.Timestamp,
+        MySqlColumnType.NewDate => MySqlColumnType.Date,
+        MySqlColumnType.Enum or MySqlColumnType.Set => MySqlColumnType.String,
+        MySqlColumnType.VarString => MySqlColumnType.VarChar,
+        MySqlColumnType.TinyBlob or MySqlColumnType.MediumBlob or MySqlColumnType.LongBlob => MySqlColumnType.Blob,
+        MySqlColumnType.Decimal => MySqlColumnType.NewDecimal,
+        _ => type,
+    };
 
     /// <summary>What decoding column <paramref name="i"/> needs and nobody said, or null.</summary>
     private static string? Missing(MySqlColumnType type, ushort metadata, TableColumns columns, int i)

@@ -223,6 +223,8 @@ internal sealed class PacketStream : IAsyncDisposable
             _timer?.Dispose();
             _timer = new CancellationTokenSource();
         }
+        // A write takes a token twice (write, flush): the first registration must not outlive the timer it cancels.
+        _callerRegistration.Dispose();
         if (cancellationToken.CanBeCanceled)
         {
             var timer = _timer;

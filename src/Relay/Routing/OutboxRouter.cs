@@ -7,7 +7,8 @@ namespace Relay.Routing;
 /// Turns outbox rows into messages: topic from the template, the aggregate id as key (the sharding
 /// key), the payload as value, and the event id, type, traceparent and mapped columns as headers.
 /// A row that cannot be routed becomes a dead-letter message carrying the reason, so one bad row
-/// neither stalls nor reorders the pipeline.
+/// neither stalls nor reorders the pipeline. That includes a row whose shape lacks a mapped column (renamed or
+/// dropped while Relay ran): its header or value must not vanish without a word.
 /// </summary>
 public sealed class OutboxRouter
 {
@@ -21,6 +22,8 @@ public sealed class OutboxRouter
     private readonly Dictionary<string, string?> _topics;
     private readonly Dictionary<string, string?>.AlternateLookup<ReadOnlySpan<char>> _topicsByText;
     private ColumnMap? _map;
+    // The traceparent column may be absent from the table; once rows had it, rows without it lost it.
+    private bool _sawTraceParent;
     private const int MaxCachedTopics = 4096;
     private const int MaxCachedTopicBytes = 256;
 
@@ -77,13 +80,14 @@ public sealed class OutboxRouter
         var payloadBytes = Bytes(row, map.Payload);
 
         var topic = CachedTopic(row, map);
-        if (key is not null && topic is not null && (payloadBytes is null || payloadBytes.Length <= _options.MaxPayloadBytes))
+        if (map.Missing is null && key is not null && topic is not null && (payloadBytes is null || payloadBytes.Length <= _options.MaxPayloadBytes))
             return new OutboxMessage(topic, key, payloadBytes, headers);
 
         // Every reason is kept: an operator fixing the row should learn all that is wrong with it at once.
         var problems = new List<string>(2);
+        if (map.Missing is not null) problems.AddRange(map.Missing);
         var eventIdText = eventId is null ? null : Encoding.UTF8.GetString(eventId);
-        if (key is null)
+        if (key is null && map.AggregateId >= 0)
             problems.Add($"column {_options.AggregateIdColumn} (the sharding key) is NULL");
         if (!_topic.TryRender(row, _sourceName, out var rendered, out var renderProblem))
             problems.Add(renderProblem!);
@@ -142,21 +146,39 @@ public sealed class OutboxRouter
     {
         var map = _map;
         if (map is not null && ReferenceEquals(map.Columns, columns)) return map;
+        var traceParent = columns.IndexOf(_options.TraceParentColumn);
+        _sawTraceParent |= traceParent >= 0;
+        List<string>? missing = null;
+        void Require(string key, string column)
+        {
+            if (!string.IsNullOrWhiteSpace(column) && columns.IndexOf(column) < 0)
+                (missing ??= []).Add($"the row has no column {column} (Outbox:{key}): it was renamed or dropped; rename it back, or set Outbox:{key} " +
+                                     "to its new name and restart");
+        }
+        Require("IdColumn", _options.IdColumn);
+        Require("AggregateTypeColumn", _options.AggregateTypeColumn);
+        Require("AggregateIdColumn", _options.AggregateIdColumn);
+        Require("TypeColumn", _options.TypeColumn);
+        Require("PayloadColumn", _options.PayloadColumn);
+        if (_sawTraceParent) Require("TraceParentColumn", _options.TraceParentColumn);
+        foreach (var (header, column) in _options.HeaderColumns) Require($"HeaderColumns:{header}", column);
         map = new ColumnMap(
             columns,
             columns.IndexOf(_options.IdColumn),
             columns.IndexOf(_options.TypeColumn),
-            columns.IndexOf(_options.TraceParentColumn),
+            traceParent,
             columns.IndexOf(_options.AggregateIdColumn),
             columns.IndexOf(_options.PayloadColumn),
             _options.HeaderColumns.Select(h => (h.Key, columns.IndexOf(h.Value))).ToArray(),
-            _topic.SinglePlaceholder is { } placeholder ? columns.IndexOf(placeholder) : -1);
+            _topic.SinglePlaceholder is { } placeholder ? columns.IndexOf(placeholder) : -1,
+            missing);
         _map = map;
         return map;
     }
 
     private sealed record ColumnMap(
-        OutboxColumns Columns, int Id, int Type, int TraceParent, int AggregateId, int Payload, (string Name, int Index)[] Headers, int TopicColumn)
+        OutboxColumns Columns, int Id, int Type, int TraceParent, int AggregateId, int Payload, (string Name, int Index)[] Headers, int TopicColumn,
+        List<string>? Missing)
     {
         public int HeaderCount => 3 + Headers.Length;
     }

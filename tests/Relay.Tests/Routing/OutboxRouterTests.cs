@@ -134,14 +134,49 @@ public class OutboxRouterTests
         var router = new OutboxRouter(options, "s");
         Assert.Equal("acme", Header(router.Route(Row(tenant: "acme")), "x-tenant"));
 
-        // A schema change: the same columns in another order, the tenant column gone.
-        var reordered = new OutboxColumns(["payload", "type", "aggregateid", "aggregatetype", "id"]);
-        var m = router.Route(new OutboxRow(reordered, ["{}", "Shipped", "7", "parcel", "6f1c4d5e-0000-4000-8000-000000000002"]));
+        // A schema change: the same columns in another order.
+        var reordered = new OutboxColumns(["tenant", "payload", "type", "aggregateid", "aggregatetype", "id", "traceparent"]);
+        var m = router.Route(new OutboxRow(reordered, ["acme", "{}", "Shipped", "7", "parcel", "6f1c4d5e-0000-4000-8000-000000000002", null]));
+        Assert.False(m.IsDeadLetter);
         Assert.Equal("outbox.event.parcel", m.Topic);
         Assert.Equal("7", Encoding.UTF8.GetString(m.Key!));
+        Assert.Equal("{}", Encoding.UTF8.GetString(m.Value!));
         Assert.Equal("Shipped", Header(m, "type"));
         Assert.Equal("6f1c4d5e-0000-4000-8000-000000000002", Header(m, "id"));
-        Assert.DoesNotContain(m.Headers, h => h.Key == "x-tenant");
+        Assert.Equal("acme", Header(m, "x-tenant"));
+    }
+
+    [Fact]
+    public void A_row_whose_shape_lost_mapped_columns_is_a_dead_letter_naming_each_and_later_rows_of_a_whole_shape_route_again()
+    {
+        var router = new OutboxRouter(new OutboxTableOptions { HeaderColumns = { ["x-tenant"] = "tenant" } }, "s");
+        Assert.False(router.Route(Row(tenant: "acme")).IsDeadLetter);
+
+        // type renamed to kind, tenant and traceparent dropped: nothing of them may vanish silently.
+        var renamed = new OutboxColumns(["id", "aggregatetype", "aggregateid", "kind", "payload"]);
+        var m = router.Route(new OutboxRow(renamed, ["6f1c4d5e-0000-4000-8000-000000000003", "order", "9", "Shipped", "{}"]));
+        Assert.True(m.IsDeadLetter);
+        Assert.Equal("relay.deadletter", m.Topic);
+        Assert.Equal("9", Encoding.UTF8.GetString(m.Key!));
+        Assert.Equal("{}", Encoding.UTF8.GetString(m.Value!));
+        Assert.Equal("6f1c4d5e-0000-4000-8000-000000000003", Header(m, "id"));
+        Assert.Equal(
+            "the row has no column type (Outbox:TypeColumn): it was renamed or dropped; rename it back, or set Outbox:TypeColumn to its new name and restart; " +
+            "the row has no column traceparent (Outbox:TraceParentColumn): it was renamed or dropped; rename it back, or set Outbox:TraceParentColumn to its new name and restart; " +
+            "the row has no column tenant (Outbox:HeaderColumns:x-tenant): it was renamed or dropped; rename it back, or set Outbox:HeaderColumns:x-tenant to its new name and restart",
+            Header(m, OutboxRouter.ErrorHeader));
+        Assert.Equal("s", Header(m, OutboxRouter.SourceHeader));
+
+        Assert.False(router.Route(Row(tenant: "acme")).IsDeadLetter);
+    }
+
+    [Fact]
+    public void A_table_without_the_default_traceparent_column_routes_its_rows()
+    {
+        var columns = new OutboxColumns(["id", "aggregatetype", "aggregateid", "type", "payload"]);
+        var m = new OutboxRouter(new OutboxTableOptions(), "s").Route(new OutboxRow(columns, ["6f1c4d5e-0000-4000-8000-000000000004", "order", "1", "T", "{}"]));
+        Assert.False(m.IsDeadLetter);
+        Assert.DoesNotContain(m.Headers, h => h.Key == "traceparent");
     }
 
     [Theory]

@@ -59,6 +59,9 @@ internal abstract class PollingDialect : IAsyncDisposable
     /// <summary>True when <paramref name="exception"/> says a row lock was not granted in time.</summary>
     public abstract bool IsLockTimeout(Exception exception);
 
+    /// <summary>Whether the poll failed on a column that is gone or changed (the table was altered since it was inspected).</summary>
+    public abstract bool IsColumnGone(Exception exception);
+
     /// <summary>How an operator finds the session holding the rows, for the lock-timeout error.</summary>
     public abstract string BlockingSessionHint { get; }
 

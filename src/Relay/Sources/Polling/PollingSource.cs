@@ -66,20 +66,40 @@ internal sealed class PollingSource : IOutboxSource
                 _name, _dialect.Table, table.Order.Name, _options.PollInterval, _options.AfterPublish);
             if (committed is { } position) await FinishReleaseAsync(connection, table, position, cancellationToken);
 
-            await using var poll = table.CreatePollCommand(connection, _dialect, _options.MaxBatchRows);
-            await poll.PrepareAsync(cancellationToken);
-
-            while (true)
+            var poll = table.CreatePollCommand(connection, _dialect, _options.MaxBatchRows);
+            try
             {
-                var batch = await PollAsync(connection, table, poll, cancellationToken);
-                if (batch is null)
+                await poll.PrepareAsync(cancellationToken);
+
+                while (true)
                 {
-                    await Task.Delay(_options.PollInterval, cancellationToken);
-                    continue;
+                    (SourceBatch Batch, Task Released)? batch;
+                    try
+                    {
+                        batch = await PollAsync(connection, table, poll, cancellationToken);
+                    }
+                    catch (Exception e) when (_dialect.IsColumnGone(e))
+                    {
+                        // Altered while Relay ran: read the table again. A mapped column gone is fatal; any other change is polled as it is now.
+                        table = await InspectAgainAsync(connection, table, e, cancellationToken);
+                        await poll.DisposeAsync();
+                        poll = table.CreatePollCommand(connection, _dialect, _options.MaxBatchRows);
+                        await poll.PrepareAsync(cancellationToken);
+                        continue;
+                    }
+                    if (batch is null)
+                    {
+                        await Task.Delay(_options.PollInterval, cancellationToken);
+                        continue;
+                    }
+                    yield return batch.Value.Batch;
+                    // The next poll must not start before these rows are gone, or it would return them again.
+                    await batch.Value.Released.WaitAsync(cancellationToken);
                 }
-                yield return batch.Value.Batch;
-                // The next poll must not start before these rows are gone, or it would return them again.
-                await batch.Value.Released.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                await poll.DisposeAsync();
             }
         }
         finally
@@ -96,6 +116,25 @@ internal sealed class PollingSource : IOutboxSource
                 _gate.Release();
                 Volatile.Write(ref _reading, 0);
             }
+        }
+    }
+
+    private async Task<PolledTable> InspectAgainAsync(DbConnection connection, PolledTable before, Exception failure, CancellationToken cancellationToken)
+    {
+        _logger.LogWarning("Source {Source}: polling {Table} failed on a column that is gone or changed ({Error}); reading the table's columns again",
+            _name, _dialect.Table, failure.Message);
+        try
+        {
+            var now = await PolledTable.InspectAsync(connection, _dialect, _options, _section, _logger, _name, cancellationToken);
+            // Columns as before: the failure has another cause, left to the pipeline's retry rather than polled again at once.
+            if (now.Source.SequenceEqual(before.Source)) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            return now;
+        }
+        catch (RelayFatalException e)
+        {
+            throw new RelayFatalException(
+                $"Source '{_name}': the outbox table {_dialect.Table} was altered while Relay polled it ({failure.Message}), and a column the mapping " +
+                $"names is gone (renamed or dropped): {e.Message}", failure);
         }
     }
 

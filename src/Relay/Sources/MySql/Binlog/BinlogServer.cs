@@ -19,8 +19,26 @@ internal sealed record BinlogServer(
     ulong CurrentPosition,
     string CurrentGtids,
     bool FullRowMetadata,
-    IReadOnlyList<BinlogFile> BinlogFiles)
+    IReadOnlyList<BinlogFile> BinlogFiles,
+    int LowerCaseTableNames = 0)
 {
+    /// <summary>
+    /// How the server compares table and database names: as stored with lower_case_table_names=0; lower-cased with 1
+    /// (it also stores them lower-cased, so the binlog names shop.outbox for a configured Shop.Outbox) and with 2 (stored
+    /// as given, compared lower-cased).
+    /// </summary>
+    public StringComparer TableNameComparer => LowerCaseTableNames == 0 ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
+
+    /// <summary>Where the binlog stands now: SHOW MASTER STATUS (SHOW BINARY LOG STATUS since MySQL 8.4).</summary>
+    public static async Task<(string File, ulong Position)> CurrentPositionAsync(string connectionString, bool isMariaDb, CancellationToken cancellationToken)
+    {
+        await using var connection = new MySqlConnection(new MySqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        var problems = new List<SetupProblem>();
+        var (file, position, _) = await StatusAsync(connection, isMariaDb, "", problems, cancellationToken);
+        return problems.Count > 0 ? throw new RelayFatalException(problems[0].Problem + " " + problems[0].Fix) : (file, position);
+    }
+
     /// <summary>The checks at start: errors throw a <see cref="RelayFatalException"/> naming every fix; warnings are logged.</summary>
     public static async Task<BinlogServer> InspectAsync(
         MySqlBinlogOptions options, string sourceName, IConfigurationSection section, ILogger logger, CancellationToken cancellationToken)
@@ -44,7 +62,7 @@ internal sealed record BinlogServer(
         var version = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT VERSION()", cancellationToken: cancellationToken)) ?? "";
         var isMariaDb = version.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
         var settings = await VariablesAsync(connection,
-            ["log_bin", "binlog_format", "binlog_row_image", "binlog_row_metadata", "server_id", "server_uuid", "gtid_mode"],
+            ["log_bin", "binlog_format", "binlog_row_image", "binlog_row_metadata", "server_id", "server_uuid", "gtid_mode", "lower_case_table_names"],
             cancellationToken);
         string? Setting(string name) => settings.GetValueOrDefault(name);
         var user = new MySqlConnectionStringBuilder(connection.ConnectionString).UserID;
@@ -88,7 +106,8 @@ internal sealed record BinlogServer(
             position,
             gtids,
             fullRowMetadata,
-            files);
+            files,
+            int.TryParse(Setting("lower_case_table_names"), CultureInfo.InvariantCulture, out var lowerCase) ? lowerCase : 0);
         return (server, problems);
     }
 

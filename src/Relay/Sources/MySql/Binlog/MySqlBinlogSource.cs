@@ -27,6 +27,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     private BinlogEventDecoder? _decoder;
     private BinlogCursor? _cursor;
     private BinlogPosition? _committed;
+    private CatalogNamesGuard? _catalogNames;
     private int _disposed;
 
     internal MySqlBinlogSource(
@@ -46,6 +47,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         var server = await BinlogServer.InspectAsync(_options, SourceName, _section, Logger, cancellationToken);
         var table = _options.Table;
         var catalogColumns = server.FullRowMetadata ? null : await CatalogColumnsAsync(table, cancellationToken);
+        _catalogNames = catalogColumns is null ? null : new CatalogNamesGuard(SourceName, table);
 
         _committed = committed;
         BinlogStartPosition start;
@@ -66,17 +68,32 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
             RecordProgress(c);
         }
 
-        var client = await BinlogClient.ConnectAsync(new BinlogClientOptions
+        var clientOptions = new BinlogClientOptions
         {
             ConnectionString = _options.ConnectionString,
             ServerId = _options.ServerId,
             HeartbeatInterval = _options.HeartbeatInterval,
-        }, cancellationToken);
+        };
+        if (_catalogNames is not null)
+        {
+            // The catalog was read after the binlog stood where it stands now: DDL of the outbox in between makes its names wrong for rows before it.
+            var (untilFile, untilPosition) = await BinlogServer.CurrentPositionAsync(_options.ConnectionString, server.IsMariaDb, cancellationToken);
+            try
+            {
+                await _catalogNames.ScanAsync(clientOptions, start, untilFile, untilPosition, cancellationToken);
+            }
+            catch (Exception e) when (Translate(e) is { } fatal)
+            {
+                throw fatal;
+            }
+        }
+        var client = await BinlogClient.ConnectAsync(clientOptions, cancellationToken);
         _client = client;
         // The checksum the connection negotiated governs the events before the first FORMAT_DESCRIPTION.
         var decoder = new BinlogEventDecoder(new BinlogDecoderOptions
         {
-            NegotiatedChecksum = string.Equals(client.ServerChecksum, "NONE", StringComparison.OrdinalIgnoreCase) ? BinlogChecksum.None : BinlogChecksum.Crc32,
+            NegotiatedChecksum = ChecksumOf(client),
+            TableNameComparer = server.TableNameComparer,
         });
         decoder.AddTable(table.Schema, table.Table, catalogColumns);
         _decoder = decoder;
@@ -93,6 +110,9 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
             SourceName, server.IsMariaDb ? "MariaDB" : "MySQL", server.Identity, _options.ServerId, Describe(start), committed?.Encode() ?? "(none)");
         return committed is null ? _cursor.Current : null;
     }
+
+    internal static BinlogChecksum ChecksumOf(BinlogClient client) =>
+        string.Equals(client.ServerChecksum, "NONE", StringComparison.OrdinalIgnoreCase) ? BinlogChecksum.None : BinlogChecksum.Crc32;
 
     /// <summary>By GTID where the position has them (any server of the replication topology), else by file/position on the same server.</summary>
     private BinlogStartPosition ResumeFrom(BinlogPosition committed, BinlogServer server)
@@ -125,9 +145,11 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         while (await NextAsync(client, cancellationToken))
         {
             decoder.Feed(client.Event);
-            while (decoder.TryRead(out var e))
+            while (TryRead(decoder, out var e))
             {
                 var header = e.Header;
+                if (_catalogNames is not null && e is QueryEvent ddl && _catalogNames.IsOutboxDdl(ddl))
+                    throw _catalogNames.Altered(ddl, cursor.File, header.StartPosition, beforeStart: false);
                 switch (e)
                 {
                     case RotateEvent rotate:
@@ -192,6 +214,18 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                         continue;
                 }
             }
+        }
+    }
+
+    private bool TryRead(BinlogEventDecoder decoder, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BinlogEvent? e)
+    {
+        try
+        {
+            return decoder.TryRead(out e);
+        }
+        catch (BinlogTableChangedException changed) when (_catalogNames is not null)
+        {
+            throw _catalogNames.Changed(changed);
         }
     }
 

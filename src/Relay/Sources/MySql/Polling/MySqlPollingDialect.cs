@@ -204,6 +204,8 @@ internal sealed class MySqlPollingDialect(string sourceName, MySqlPollingOptions
 
     public override bool IsLockTimeout(Exception exception) => exception is MySqlException { ErrorCode: MySqlErrorCode.LockWaitTimeout };
 
+    public override bool IsColumnGone(Exception exception) => exception is MySqlException { ErrorCode: MySqlErrorCode.BadFieldError };
+
     public override string BlockingSessionHint =>
         "SELECT * FROM information_schema.INNODB_LOCK_WAITS (MariaDB) or performance_schema.data_lock_waits (MySQL 8), and SHOW PROCESSLIST";
 

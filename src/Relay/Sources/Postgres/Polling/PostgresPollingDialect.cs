@@ -149,6 +149,10 @@ internal sealed class PostgresPollingDialect(string sourceName, PostgresPollingO
 
     public override bool IsLockTimeout(Exception exception) => exception is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable };
 
+    /// <summary>An undefined column, or a prepared poll whose result columns changed type ("cached plan must not change result type").</summary>
+    public override bool IsColumnGone(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedColumn or PostgresErrorCodes.FeatureNotSupported };
+
     public override string BlockingSessionHint =>
         "SELECT pid, state, xact_start, query FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(<this relay's pid>))";
 

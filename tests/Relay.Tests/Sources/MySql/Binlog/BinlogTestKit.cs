@@ -31,9 +31,10 @@ internal static class BinlogTestKit
     }
 
     /// <summary>A source that streams in the background; on a first start its first idle batch is the starting position, awaited here.</summary>
-    public static async Task<SourceReader> StartAsync(string connectionString, IDictionary<string, string?>? settings = null, SourcePosition? committed = null)
+    public static async Task<SourceReader> StartAsync(
+        string connectionString, IDictionary<string, string?>? settings = null, SourcePosition? committed = null, string name = "orders")
     {
-        var source = Create(connectionString, settings);
+        var source = Create(connectionString, settings, name);
         await source.AcquireAsync(CancellationToken.None).WaitAsync(SourceReader.Wait);
         var reader = new SourceReader(source, committed);
         if (committed is null) await reader.NextIdleAsync(_ => true); // the start, committed at once
