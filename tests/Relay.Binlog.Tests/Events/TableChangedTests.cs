@@ -26,7 +26,7 @@ public sealed class TableChangedTests
         await server.ExecuteAsync("""
             INSERT INTO d.w VALUES (1, 1, 2, 3, 4, 1.5, 2.5, 3.25, '2024-01-02', '01:02:03.04', '2024-01-02 03:04:05', NULL, 2024, 'abc', X'0102',
               'v', X'03', 'tt', 'tx', 'mt', 'lt', X'04', '{"a": 1}', 'b', 'x,y', b'10101', POINT(1, 2));
-            INSERT INTO d.n VALUES (1, 'ten');
+            INSERT INTO d.n VALUES (1, '10');
             """);
         var events = await capture.ReadAsync(server.AdminConnectionString);
 
