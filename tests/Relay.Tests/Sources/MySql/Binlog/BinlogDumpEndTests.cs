@@ -61,7 +61,7 @@ public sealed class BinlogDumpEndTests
         await using var server = await MariaDbInstance.StartAsync();
         var cs = await PrepareAsync(server);
         var store = new RecordingStore();
-        await using var relay = Relay.Start(Context(cs), store);
+        await using var relay = await Relay.StartAsync(Context(cs), store);
 
         await ExecuteAsync(cs, Row("r1"));
         await relay.WaitForAsync(["r1"]);
@@ -87,7 +87,7 @@ public sealed class BinlogDumpEndTests
         await using var server = await MariaDbInstance.StartAsync();
         var cs = await PrepareAsync(server);
         var store = new RecordingStore();
-        await using var relay = Relay.Start(Context(cs), store);
+        await using var relay = await Relay.StartAsync(Context(cs), store);
         await ExecuteAsync(cs, Row("r1"));
         await relay.WaitForAsync(["r1"]);
 
@@ -114,7 +114,7 @@ public sealed class BinlogDumpEndTests
         await using var server = await MariaDbInstance.StartAsync();
         var cs = await PrepareAsync(server);
         var store = new RecordingStore();
-        await using var relay = Relay.Start(Context(cs), store);
+        await using var relay = await Relay.StartAsync(Context(cs), store);
         await ExecuteAsync(cs, Row("r1"));
         await server.ExecuteAsync("FLUSH BINARY LOGS");
         await ExecuteAsync(cs, $"BEGIN; {Row("r2")}; {Row("r3")}; COMMIT");
@@ -147,7 +147,19 @@ public sealed class BinlogDumpEndTests
 
         public SourceStatus Status { get; }
 
-        public static Relay Start(SourceContext context, RecordingStore store) => new(context, store);
+        /// <summary>Starts the relay and waits for its first position in the sink: rows committed from then on are its to publish.</summary>
+        public static async Task<Relay> StartAsync(SourceContext context, RecordingStore store)
+        {
+            var relay = new Relay(context, store);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (store.Position is null)
+            {
+                Assert.False(relay._running.IsCompleted, $"the pipeline ended: {relay._running.Exception?.GetBaseException().Message}");
+                Assert.True(DateTime.UtcNow < deadline, "the relay committed no start position in time");
+                await Task.Delay(50);
+            }
+            return relay;
+        }
 
         /// <summary>Waits until the sink holds exactly <paramref name="expected"/> (aggregate ids, in order); fails on anything else.</summary>
         public async Task WaitForAsync(string[] expected)

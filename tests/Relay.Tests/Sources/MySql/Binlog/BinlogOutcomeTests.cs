@@ -35,9 +35,38 @@ public sealed class BinlogOutcomeTests
     private static string Rows(params string[] ids) =>
         "INSERT INTO outbox (aggregatetype, aggregateid, type, payload) VALUES " + string.Join(", ", ids.Select(id => $"('order', '{id}', 'Created', '{{}}')"));
 
-    /// <summary>XA START … XA PREPARE on one connection; the branch outlives it (MariaDB 10.5+), waiting for its decision.</summary>
-    private static Task PrepareAsync(MySqlDatabase db, string xid, params string[] ids) =>
-        db.ExecuteAsync($"XA START '{xid}'; {Rows(ids)}; XA END '{xid}'; XA PREPARE '{xid}'");
+    /// <summary>
+    /// XA START … XA PREPARE on a connection of its own, closed then: the branch outlives it (MariaDB 10.5+), detached and
+    /// waiting for its decision from any session. (A pooled connection would keep it attached to its idle session.)
+    /// </summary>
+    private static async Task PrepareAsync(MySqlDatabase db, string xid, params string[] ids)
+    {
+        await using var conn = new MySqlConnection(new MySqlConnectionStringBuilder(db.ConnectionString) { Pooling = false }.ConnectionString);
+        await conn.OpenAsync();
+        await using (var cmd = new MySqlCommand($"XA START '{xid}'; {Rows(ids)}; XA END '{xid}'; XA PREPARE '{xid}'", conn))
+            await cmd.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// XA COMMIT or XA ROLLBACK from another session. The server detaches a branch once it has seen its session go; until
+    /// then the branch is unknown to others (XAER_NOTA), so the decision is repeated until the server takes it.
+    /// </summary>
+    private static async Task DecideAsync(MySqlDatabase db, string statement)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await db.ExecuteAsync(statement);
+                return;
+            }
+            catch (MySqlException e) when (e.Number == 1397 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
 
     private static async Task<List<string>> NextIdsAsync(SourceReader reader) => (await reader.NextAsync()).Rows.Select(r => Text(r, "aggregateid")).ToList();
 
@@ -53,11 +82,11 @@ public sealed class BinlogOutcomeTests
         await PrepareAsync(db, a, "a1");
         await PrepareAsync(db, b, "b1", "b2");
         await db.ExecuteAsync(Row("n1"));
-        await db.ExecuteAsync($"XA COMMIT '{b}'");
-        await db.ExecuteAsync($"XA START '{c}'; {Row("c1")}; XA END '{c}'; XA COMMIT '{c}' ONE PHASE");
+        await DecideAsync(db, $"XA COMMIT '{b}'");
+        await db.ExecuteAsync($"XA START '{c}'; {Row("c1")}; XA END '{c}'; XA COMMIT '{c}' ONE PHASE"); // decided in its session
         await PrepareAsync(db, d, "d1");
-        await db.ExecuteAsync($"XA ROLLBACK '{d}'");
-        await db.ExecuteAsync($"XA COMMIT '{a}'");
+        await DecideAsync(db, $"XA ROLLBACK '{d}'");
+        await DecideAsync(db, $"XA COMMIT '{a}'");
         await db.ExecuteAsync(Row("n2"));
 
         Assert.Equal(["n1"], await NextIdsAsync(reader));
@@ -90,7 +119,7 @@ public sealed class BinlogOutcomeTests
         }
 
         await db.ExecuteAsync("FLUSH BINARY LOGS");
-        await db.ExecuteAsync($"XA COMMIT '{p}'");
+        await DecideAsync(db, $"XA COMMIT '{p}'");
         await db.ExecuteAsync(Row("n2"));
 
         SourcePosition afterP;
@@ -126,12 +155,12 @@ public sealed class BinlogOutcomeTests
             committed = (await reader.NextAsync()).Position;
         }
         // The second branch, prepared later, is decided first; the earlier one holds the restart point.
-        await db.ExecuteAsync($"XA COMMIT '{second}'");
+        await DecideAsync(db, $"XA COMMIT '{second}'");
         await using var resumed = await StartAsync(db.ConnectionString, committed: committed);
         Assert.Equal(["s1"], await NextIdsAsync(resumed));
         await db.ExecuteAsync("FLUSH BINARY LOGS");
         await db.ExecuteAsync(Row("n2"));
-        await db.ExecuteAsync($"XA COMMIT '{first}'");
+        await DecideAsync(db, $"XA COMMIT '{first}'");
         Assert.Equal(["n2"], await NextIdsAsync(resumed));
         Assert.Equal(["f1"], await NextIdsAsync(resumed));
         await resumed.ExpectNothingAsync(TimeSpan.FromMilliseconds(700));
@@ -149,7 +178,7 @@ public sealed class BinlogOutcomeTests
         var branchIds = Enumerable.Range(1, 12).Select(i => "x" + i).ToArray();
         await PrepareAsync(db, big, branchIds);
         await db.ExecuteAsync(Row("n1"));
-        await db.ExecuteAsync($"XA COMMIT '{big}'");
+        await DecideAsync(db, $"XA COMMIT '{big}'");
         await db.ExecuteAsync(Row("n2"));
 
         Assert.Equal(["n1"], await NextIdsAsync(reader));
