@@ -269,6 +269,7 @@ public sealed class BinlogEventDecoder : IDisposable
             BinlogEventType.DeleteRowsV1 or BinlogEventType.DeleteRowsV2 or BinlogEventType.MariaDbDeleteRowsCompressedV1 or
                 BinlogEventType.MariaDbDeleteRowsCompressed => ReadRows(header.Type, _deleteRows, body),
             BinlogEventType.Xid => ReadXid(body.Span),
+            BinlogEventType.XaPrepare => ReadXaPrepare(body.Span),
             BinlogEventType.Query or BinlogEventType.MariaDbQueryCompressed => ReadQuery(header.Type, body),
             BinlogEventType.Gtid or BinlogEventType.AnonymousGtid => ReadGtid(header.Type, body.Span),
             BinlogEventType.GtidTagged => ReadTaggedGtid(body.Span),
@@ -429,6 +430,20 @@ public sealed class BinlogEventDecoder : IDisposable
         var reader = new BinlogReader(body);
         _xid.Xid = reader.ReadUInt64("the xid");
         return _xid;
+    }
+
+    /// <summary>XA_PREPARE_LOG: one_phase (1), format id (4, signed), gtrid length (4), bqual length (4), then the gtrid and bqual bytes.</summary>
+    private static XaPrepareEvent ReadXaPrepare(ReadOnlySpan<byte> body)
+    {
+        var reader = new BinlogReader(body);
+        var onePhase = reader.ReadByte("one_phase") != 0;
+        var formatId = (int)reader.ReadUInt32("the XID format id");
+        var gtridLength = reader.ReadUInt32("the gtrid length");
+        var bqualLength = reader.ReadUInt32("the bqual length");
+        if (gtridLength > 64 || bqualLength > 64) throw new BinlogFormatException($"an XID of {gtridLength} + {bqualLength} bytes (at most 64 each)");
+        var gtrid = reader.ReadBytes((int)gtridLength, "the gtrid");
+        var bqual = reader.ReadBytes((int)bqualLength, "the bqual");
+        return new XaPrepareEvent { OnePhase = onePhase, Xid = XaPrepareEvent.FormatXid(formatId, gtrid, bqual) };
     }
 
     /// <summary>

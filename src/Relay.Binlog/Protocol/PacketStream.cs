@@ -227,6 +227,9 @@ internal sealed class PacketStream : IAsyncDisposable
         _callerRegistration.Dispose();
         if (cancellationToken.CanBeCanceled)
         {
+            // A write and its flush each take a timer token: the registration before must go, or it outlives the timer
+            // it cancels, and cancelling the caller's token later throws ObjectDisposedException into the caller.
+            _callerRegistration.Dispose();
             var timer = _timer;
             _callerRegistration = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timer);
         }

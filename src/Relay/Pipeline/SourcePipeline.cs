@@ -205,7 +205,10 @@ public sealed class SourcePipeline(
                 // A batch without rows still moves the committed position (a quiet outbox on a busy log).
                 await queue.WriteAsync(batch, cancellationToken);
             }
-            queue.Complete();
+            // A source streams until it is stopped: one whose stream ends by itself (a dump the server ended) would
+            // leave the pipeline alive and publishing nothing. It is a failure, retried from the committed position.
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new SourceEndedException(source.GetType().Name);
         }
         catch (Exception e)
         {

@@ -11,8 +11,12 @@ namespace Relay.Sources.MySql.Binlog;
 /// following its commit and the GTIDs including it. A partial position is inside a transaction split into
 /// chunks: the file/position where the transaction starts, the GTIDs before it, the transaction's own GTID and
 /// how many of its outbox rows were published — a restart reads the transaction again and skips those.
+/// While XA branches are prepared and undecided, either kind also names where a restart must read from: the start of
+/// the oldest one's prepare (<see cref="ResumeFile"/>, <see cref="ResumePos"/>) and the GTIDs executed before it; what
+/// lies between there and <see cref="File"/>/<see cref="Pos"/> is read again only to find the branches, and skipped.
 /// </summary>
-/// <remarks>Encoded as "mysqlbinlog;flavor=MariaDB;server=1;file=mysql-bin.000003;pos=4567;gtids=0-1-55;rows=3[;tx=0-1-56;partial]".</remarks>
+/// <remarks>Encoded as "mysqlbinlog;flavor=MariaDB;server=1;file=mysql-bin.000003;pos=4567;gtids=0-1-55;rows=3[;tx=0-1-56;partial]
+/// [;from=mysql-bin.000002;frompos=800;fromgtids=0-1-40]".</remarks>
 public readonly record struct BinlogPosition(
     bool IsMariaDb,
     string Server,
@@ -21,7 +25,10 @@ public readonly record struct BinlogPosition(
     string Gtids,
     long RowsDone,
     bool Complete,
-    string Transaction = "") : ILogPosition<BinlogPosition>
+    string Transaction = "",
+    string ResumeFile = "",
+    ulong ResumePos = 0,
+    string ResumeGtids = "") : ILogPosition<BinlogPosition>
 {
     private const string Prefix = "mysqlbinlog;";
 
@@ -37,6 +44,8 @@ public readonly record struct BinlogPosition(
             .Append(";gtids=").Append(Gtids)
             .Append(";rows=").Append(RowsDone.ToString(CultureInfo.InvariantCulture));
         if (!Complete) text.Append(";tx=").Append(Transaction).Append(";partial");
+        if (ResumeFile.Length > 0)
+            text.Append(";from=").Append(ResumeFile).Append(";frompos=").Append(ResumePos.ToString(CultureInfo.InvariantCulture)).Append(";fromgtids=").Append(ResumeGtids);
         return text.ToString();
     }
 
@@ -44,8 +53,8 @@ public readonly record struct BinlogPosition(
     {
         position = default;
         if (text is null || !text.StartsWith(Prefix, StringComparison.Ordinal)) return false;
-        string? flavor = null, server = null, file = null, gtids = null, tx = null;
-        ulong? pos = null;
+        string? flavor = null, server = null, file = null, gtids = null, tx = null, from = null, fromGtids = null;
+        ulong? pos = null, fromPos = null;
         long? rows = null;
         var partial = false;
         foreach (var part in text[Prefix.Length..].Split(';'))
@@ -67,12 +76,16 @@ public readonly record struct BinlogPosition(
                 case "gtids": gtids = value; break;
                 case "rows" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var r): rows = r; break;
                 case "tx": tx = value; break;
+                case "from" when value.Length > 0: from = value; break;
+                case "frompos" when ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var f) && f >= 4: fromPos = f; break;
+                case "fromgtids": fromGtids = value; break;
                 default: return false;
             }
         }
         if (flavor is null || server is null || file is null || pos is null || gtids is null || rows is null) return false;
         if (partial != tx is not null) return false;
-        position = new BinlogPosition(flavor == "MariaDB", server, file, pos.Value, gtids, rows.Value, !partial, tx ?? "");
+        if ((from is null) != (fromPos is null) || (from is null) != (fromGtids is null)) return false;
+        position = new BinlogPosition(flavor == "MariaDB", server, file, pos.Value, gtids, rows.Value, !partial, tx ?? "", from ?? "", fromPos ?? 0, fromGtids ?? "");
         return true;
     }
 

@@ -5,7 +5,8 @@ namespace Relay.Sources.MySql.Binlog;
 
 /// <summary>
 /// A transaction as the binlog announces it: its GTID event (MariaDB's, MySQL's, or an anonymous one), where that
-/// event starts, and when it committed. The positions it makes read the stream's <see cref="BinlogCursor"/>, which
+/// event starts, and when it committed. An XA branch is published as the group that commits it (XA COMMIT): that
+/// group's GTID, start and time, with the rows of the branch's prepare. The positions it makes read the stream's <see cref="BinlogCursor"/>, which
 /// holds the GTIDs before the transaction while its rows stream, and the file/position and GTIDs after it when its
 /// commit is handed out; so they are valid only while the change that carries the transaction is current.
 /// </summary>
@@ -43,9 +44,7 @@ internal readonly record struct BinlogTransaction(
         return 0;
     }
 
-    public BinlogPosition Partial(long rowsDone) =>
-        new(Cursor.IsMariaDb, Cursor.Server, StartFile, StartPosition, Cursor.Gtids, rowsDone, Complete: false, Gtid);
+    public BinlogPosition Partial(long rowsDone) => Cursor.At(StartFile, StartPosition, rowsDone, complete: false, Gtid);
 
-    public BinlogPosition Complete(long rows) =>
-        new(Cursor.IsMariaDb, Cursor.Server, Cursor.File, Cursor.Position, Cursor.Gtids, rows, Complete: true);
+    public BinlogPosition Complete(long rows) => Cursor.At(Cursor.File, Cursor.Position, rows, complete: true);
 }

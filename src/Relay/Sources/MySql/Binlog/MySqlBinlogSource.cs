@@ -25,9 +25,11 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     private readonly SourceProgress<BinlogPosition> _progress;
     private BinlogClient? _client;
     private BinlogEventDecoder? _decoder;
+    private TableColumns? _catalogColumns;
     private BinlogCursor? _cursor;
     private BinlogPosition? _committed;
     private CatalogNamesGuard? _catalogNames;
+    private StringComparer _tableNameComparer = StringComparer.Ordinal;
     private int _disposed;
 
     internal MySqlBinlogSource(
@@ -45,9 +47,9 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     protected override async Task<BinlogPosition?> OpenAsync(BinlogPosition? committed, CancellationToken cancellationToken)
     {
         var server = await BinlogServer.InspectAsync(_options, SourceName, _section, Logger, cancellationToken);
-        var table = _options.Table;
-        var catalogColumns = server.FullRowMetadata ? null : await CatalogColumnsAsync(table, cancellationToken);
-        _catalogNames = catalogColumns is null ? null : new CatalogNamesGuard(SourceName, table);
+        _catalogColumns = server.FullRowMetadata ? null : await CatalogColumnsAsync(_options.Table, cancellationToken);
+        _catalogNames = _catalogColumns is null ? null : new CatalogNamesGuard(SourceName, _options.Table);
+        _tableNameComparer = server.TableNameComparer;
 
         _committed = committed;
         BinlogStartPosition start;
@@ -63,156 +65,281 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                 throw new RelayFatalException(
                     $"Source '{SourceName}': the committed position was read from a {(c.IsMariaDb ? "MariaDB" : "MySQL")} server and this is a " +
                     $"{(server.IsMariaDb ? "MariaDB" : "MySQL")} server; a position cannot move between them. Give the source a new name to start afresh.");
-            _cursor = new BinlogCursor(server.IsMariaDb, server.Identity, c.File, c.Pos, c.Gtids, c);
-            start = ResumeFrom(c, server);
+            // With XA branches undecided, reading starts at the oldest one's prepare; what was published since is skipped.
+            var (file, pos, gtids) = c.ResumeFile.Length > 0 ? (c.ResumeFile, c.ResumePos, c.ResumeGtids) : (c.File, c.Pos, c.Gtids);
+            _cursor = new BinlogCursor(server.IsMariaDb, server.Identity, file, pos, gtids, c);
+            start = ResumeFrom(c, file, pos, gtids, server);
             RecordProgress(c);
         }
 
-        var clientOptions = new BinlogClientOptions
-        {
-            ConnectionString = _options.ConnectionString,
-            ServerId = _options.ServerId,
-            HeartbeatInterval = _options.HeartbeatInterval,
-        };
         if (_catalogNames is not null)
         {
             // The catalog was read after the binlog stood where it stands now: DDL of the outbox in between makes its names wrong for rows before it.
             var (untilFile, untilPosition) = await BinlogServer.CurrentPositionAsync(_options.ConnectionString, server.IsMariaDb, cancellationToken);
             try
             {
-                await _catalogNames.ScanAsync(clientOptions, start, untilFile, untilPosition, cancellationToken);
+                await _catalogNames.ScanAsync(ClientOptions(), start, untilFile, untilPosition, cancellationToken);
             }
             catch (Exception e) when (Translate(e) is { } fatal)
             {
                 throw fatal;
             }
         }
-        var client = await BinlogClient.ConnectAsync(clientOptions, cancellationToken);
-        _client = client;
-        // The checksum the connection negotiated governs the events before the first FORMAT_DESCRIPTION.
-        var decoder = new BinlogEventDecoder(new BinlogDecoderOptions
-        {
-            NegotiatedChecksum = ChecksumOf(client),
-            TableNameComparer = server.TableNameComparer,
-        });
-        decoder.AddTable(table.Schema, table.Table, catalogColumns);
-        _decoder = decoder;
-        try
-        {
-            await client.StartAsync(start, cancellationToken);
-        }
-        catch (Exception e) when (Translate(e) is { } fatal)
-        {
-            throw fatal;
-        }
+        await StartDumpAsync(start, cancellationToken);
         Logger.LogInformation(
             "Source {Source}: reading the binlog of {Flavor} server {Server} as replica {ServerId} from {Start}, resuming after {Committed}",
             SourceName, server.IsMariaDb ? "MariaDB" : "MySQL", server.Identity, _options.ServerId, Describe(start), committed?.Encode() ?? "(none)");
         return committed is null ? _cursor.Current : null;
     }
 
+    private BinlogClientOptions ClientOptions() => new()
+    {
+        ConnectionString = _options.ConnectionString,
+        ServerId = _options.ServerId,
+        HeartbeatInterval = _options.HeartbeatInterval,
+    };
+
+    /// <summary>Opens a dump from <paramref name="start"/> with a decoder of its own, closing the one before (a group read again).</summary>
+    private async Task StartDumpAsync(BinlogStartPosition start, CancellationToken cancellationToken)
+    {
+        await CloseDumpAsync();
+        var client = await BinlogClient.ConnectAsync(ClientOptions(), cancellationToken);
+        _client = client;
+        // The checksum the connection negotiated governs the events before the first FORMAT_DESCRIPTION.
+        var decoder = new BinlogEventDecoder(new BinlogDecoderOptions
+        {
+            NegotiatedChecksum = ChecksumOf(client),
+            TableNameComparer = _tableNameComparer,
+        });
+        decoder.AddTable(_options.Table.Schema, _options.Table.Table, _catalogColumns);
+        _decoder = decoder;
+        try
+        {
+            await client.StartAsync(start, cancellationToken);
+        }
+        catch (Exception e) when (Translate(e) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    private async Task CloseDumpAsync()
+    {
+        var client = _client;
+        _client = null;
+        _decoder?.Dispose();
+        _decoder = null;
+        if (client is null) return;
+        try { await client.DisposeAsync(); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            Logger.LogDebug(e, "Source {Source}: closing the binlog connection failed", SourceName);
+        }
+    }
+
     internal static BinlogChecksum ChecksumOf(BinlogClient client) =>
         string.Equals(client.ServerChecksum, "NONE", StringComparison.OrdinalIgnoreCase) ? BinlogChecksum.None : BinlogChecksum.Crc32;
 
     /// <summary>By GTID where the position has them (any server of the replication topology), else by file/position on the same server.</summary>
-    private BinlogStartPosition ResumeFrom(BinlogPosition committed, BinlogServer server)
+    private BinlogStartPosition ResumeFrom(BinlogPosition committed, string file, ulong pos, string gtids, BinlogServer server)
     {
-        if (committed.Gtids.Length > 0 && (server.IsMariaDb || server.CurrentGtids.Length > 0))
+        if (gtids.Length > 0 && (server.IsMariaDb || server.CurrentGtids.Length > 0))
             return server.IsMariaDb
-                ? BinlogStartPosition.FromMariaDbGtid(committed.Gtids)
-                : BinlogStartPosition.FromMySqlGtidSet(MySqlGtidSet.Parse(committed.Gtids).Encode());
+                ? BinlogStartPosition.FromMariaDbGtid(gtids)
+                : BinlogStartPosition.FromMySqlGtidSet(MySqlGtidSet.Parse(gtids).Encode());
         if (committed.Server != server.Identity)
             throw new RelayFatalException(
-                $"Source '{SourceName}': the committed position {committed.File}:{committed.Pos} is in the binlog of server {committed.Server}, and this is server " +
+                $"Source '{SourceName}': the committed position {file}:{pos} is in the binlog of server {committed.Server}, and this is server " +
                 $"{server.Identity}; without GTIDs a file/position means nothing on another server. Turn on GTIDs (MySQL: gtid_mode=ON) so a position survives a " +
                 "failover, or point the source back at its server.");
-        if (!server.BinlogFiles.Any(f => f.Name == committed.File))
-            throw Purged($"binlog file {committed.File}", committed);
-        return BinlogStartPosition.FromFile(committed.File, committed.Pos);
+        if (!server.BinlogFiles.Any(f => f.Name == file))
+            throw Purged($"binlog file {file}", committed);
+        return BinlogStartPosition.FromFile(file, pos);
     }
 
+    /// <summary>
+    /// Reads event groups to their end before handing out anything of them, since only the end says what became of their
+    /// rows: an XID or COMMIT commits them; a ROLLBACK (a group that also changed a non-transactional table) drops them,
+    /// and a ROLLBACK TO inside drops those since its savepoint; an XA_PREPARE holds them until the branch's XA COMMIT,
+    /// whose group publishes them (in its place in the log, with its GTID), or its XA ROLLBACK. Rows are held up to
+    /// MaxBatchRows or the batch byte bound per group (undecided XA branches share the byte bound); a larger group is
+    /// read to its end without its rows, then read again from its start by a new dump, its rows streamed as they come.
+    /// Every group ends with a commit handed out (without rows when it published none), which carries the position on.
+    /// </summary>
     protected override async IAsyncEnumerable<LogChange<BinlogTransaction>> ReadLogAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var client = _client ?? throw new InvalidOperationException("OpenAsync must run first.");
-        var decoder = _decoder!;
-        var cursor = _cursor!;
-        BinlogTransaction? transaction = null;
-        var standalone = false; // the transaction is one statement (DDL), which ends it
-        var explicitBegin = false;
+        var cursor = _cursor ?? throw new InvalidOperationException("OpenAsync must run first.");
+        var maxRows = _options.MaxBatchRows;
+        var maxBytes = Batching.BatchAssembler.DefaultMaxBytes;
+        BinlogGroup? group = null;
+        Replay? replay = null;       // a group read again from its start, its outcome known
+        var replaying = false;       // the current group is the one read again: its rows go out as they come
         BinlogTable? lastTable = null;
         OutboxColumns? columns = null;
 
-        while (await NextAsync(client, cancellationToken))
+        while (true)
         {
+            var client = _client!;
+            var decoder = _decoder!;
+            if (!await NextAsync(client, cancellationToken))
+                throw new IOException(
+                    $"Source '{SourceName}': the server ended the binlog dump without an error (the dump thread was killed with KILL QUERY, the server is " +
+                    $"shutting down, or another replica registered with server id {_options.ServerId}); reconnecting from the committed position.");
             decoder.Feed(client.Event);
-            while (TryRead(decoder, out var e))
+            var reconnect = (BinlogStartPosition?)null;
+            while (reconnect is null && TryRead(decoder, out var e))
             {
                 var header = e.Header;
                 if (_catalogNames is not null && e is QueryEvent ddl && _catalogNames.IsOutboxDdl(ddl))
                     throw _catalogNames.Altered(ddl, cursor.File, header.StartPosition, beforeStart: false);
+                group?.NextEvent();
                 switch (e)
                 {
                     case RotateEvent rotate:
                         cursor.File = rotate.NextFileName;
                         cursor.Position = rotate.Position;
+                        if (group is null && replay is null) cursor.Settle();
                         continue;
                     case MariaDbGtidEvent gtid:
-                        transaction = Begin(cursor, header, gtid.Gtid, null, DateTimeOffset.FromUnixTimeSeconds(header.Timestamp));
-                        standalone = gtid.IsStandalone;
-                        explicitBegin = !gtid.IsStandalone; // MariaDB writes no BEGIN: its GTID event opens the transaction
-
+                        // MariaDB writes no BEGIN: its GTID event opens the transaction.
+                        group = new BinlogGroup(Begin(cursor, header, gtid.Gtid, null, DateTimeOffset.FromUnixTimeSeconds(header.Timestamp)),
+                            gtid.IsStandalone, explicitBegin: !gtid.IsStandalone);
                         Advance(cursor, e);
-                        yield return LogChange<BinlogTransaction>.Begin(transaction.Value);
+                        replaying = IsReplayed(replay, group);
+                        if (replaying) yield return LogChange<BinlogTransaction>.Begin(replay!.Decision ?? group.Transaction);
                         continue;
                     case GtidEvent gtid:
                         var committedAt = gtid.ImmediateCommitTimestamp is { } micros
                             ? DateTimeOffset.UnixEpoch.AddTicks((long)micros * 10)
                             : DateTimeOffset.FromUnixTimeSeconds(header.Timestamp);
-                        transaction = Begin(cursor, header, null, gtid.IsAnonymous ? null : gtid.Gtid, committedAt);
-                        standalone = false;
-                        explicitBegin = false;
+                        group = new BinlogGroup(Begin(cursor, header, null, gtid.IsAnonymous ? null : gtid.Gtid, committedAt), standalone: false, explicitBegin: false);
                         Advance(cursor, e);
-                        yield return LogChange<BinlogTransaction>.Begin(transaction.Value);
+                        replaying = IsReplayed(replay, group);
+                        if (replaying) yield return LogChange<BinlogTransaction>.Begin(replay!.Decision ?? group.Transaction);
                         continue;
                     case QueryEvent { IsBegin: true }:
                         Advance(cursor, e);
-                        explicitBegin = true;
-                        if (transaction is null)
+                        if (group is not null)
                         {
-                            // A server that writes no GTID events at all: the BEGIN opens the transaction.
-                            transaction = Begin(cursor, header, null, null, DateTimeOffset.FromUnixTimeSeconds(header.Timestamp));
-                            yield return LogChange<BinlogTransaction>.Begin(transaction.Value);
+                            group.ExplicitBegin = true;
+                            continue;
                         }
+                        // A server that writes no GTID events at all: the BEGIN opens the transaction.
+                        group = new BinlogGroup(Begin(cursor, header, null, null, DateTimeOffset.FromUnixTimeSeconds(header.Timestamp)), standalone: false, explicitBegin: true);
+                        replaying = IsReplayed(replay, group);
+                        if (replaying) yield return LogChange<BinlogTransaction>.Begin(replay!.Decision ?? group.Transaction);
                         continue;
-                    case WriteRowsEvent { Table: { } table } rows when transaction is not null:
-                        if (!ReferenceEquals(table, lastTable))
+                    case WriteRowsEvent { Table: { } table } rows when group is not null:
+                        if (replaying ? !BinlogGroup.IsUndone(replay!.Undone, group.Event) : !group.Spilled)
                         {
-                            columns = ColumnsOf(table, columns);
-                            lastTable = table;
+                            if (!ReferenceEquals(table, lastTable))
+                            {
+                                columns = ColumnsOf(table, columns);
+                                lastTable = table;
+                            }
+                            while (rows.TryReadRow(out var values))
+                            {
+                                var row = new OutboxRow(columns!, values);
+                                if (replaying) yield return LogChange<BinlogTransaction>.Insert(row);
+                                else group.Add(row, maxRows, maxBytes);
+                            }
                         }
-                        while (rows.TryReadRow(out var values))
-                            yield return LogChange<BinlogTransaction>.Insert(new OutboxRow(columns!, values));
                         Advance(cursor, e);
                         continue;
-                    case XidEvent when transaction is not null:
-                    case QueryEvent { IsCommit: true } when transaction is not null:
-                    case QueryEvent { IsRollback: true } when transaction is not null:
-                    case QueryEvent when transaction is not null && (standalone || !explicitBegin):
-                        // XID or COMMIT ends a transaction; a statement outside BEGIN (DDL) is a transaction of its own.
-                        Advance(cursor, e);
-                        cursor.Executed(transaction.Value);
-                        var done = transaction.Value;
-                        transaction = null;
-                        yield return LogChange<BinlogTransaction>.Commit(done);
-                        continue;
-                    case HeartbeatEvent heartbeat when transaction is null:
+                    case HeartbeatEvent heartbeat when group is null:
                         if (heartbeat.LogFileName.Length > 0) cursor.File = heartbeat.LogFileName;
                         if (heartbeat.LogPosition > cursor.Position || heartbeat.LogFileName.Length > 0) cursor.Position = heartbeat.LogPosition;
+                        if (replay is null) cursor.Settle();
                         continue;
+                    case XidEvent or XaPrepareEvent or QueryEvent when group is not null:
+                        break;
                     default:
                         Advance(cursor, e);
+                        if (group is null && replay is null) cursor.Settle();
                         continue;
                 }
+
+                // An event that may end the group, or a statement inside it.
+                Advance(cursor, e);
+                var outcome = Outcome(e, group, out var xid);
+                if (outcome == GroupOutcome.Open) continue;
+                var ended = group;
+                group = null;
+
+                if (replaying)
+                {
+                    replaying = false;
+                    var done = replay!;
+                    replay = null;
+                    var expected = done.Branch is null ? GroupOutcome.Committed : GroupOutcome.Prepared;
+                    if (outcome != expected)
+                        throw new IOException($"Source '{SourceName}': reading the group at {done.File}:{done.Start} again, it ended as {outcome}, not {expected} as before.");
+                    if (done.Decision is { } decision)
+                    {
+                        // The branch's rows went out as its XA COMMIT's transaction; reading goes on after that decision.
+                        cursor.Decided(done.Branch!.Xid);
+                        cursor.File = done.ResumeFile;
+                        cursor.Position = done.ResumePosition;
+                        cursor.Executed(decision);
+                        yield return LogChange<BinlogTransaction>.Commit(decision);
+                        reconnect = BinlogStartPosition.FromFile(done.ResumeFile, done.ResumePosition);
+                        continue;
+                    }
+                    cursor.Executed(ended.Transaction);
+                    yield return LogChange<BinlogTransaction>.Commit(ended.Transaction);
+                    continue;
+                }
+
+                var transaction = ended.Transaction;
+                switch (outcome)
+                {
+                    case GroupOutcome.Committed when ended.Spilled && transaction.RowsCovered(cursor.Committed) != long.MaxValue:
+                        replay = new Replay(transaction.StartFile, transaction.StartPosition, ended.Undone, null, null, "", 0);
+                        reconnect = BinlogStartPosition.FromFile(transaction.StartFile, transaction.StartPosition);
+                        Logger.LogDebug("Source {Source}: the transaction at {File}:{Position} is larger than what is held; reading it again to publish it",
+                            SourceName, transaction.StartFile, transaction.StartPosition);
+                        continue;
+                    case GroupOutcome.Committed:
+                        foreach (var change in Publish(cursor, transaction, ended.Spilled ? [] : ended.Rows, null)) yield return change;
+                        continue;
+                    case GroupOutcome.Prepared:
+                        // The branch's outcome comes later; a restart reads from its start until then.
+                        var keep = !ended.Spilled && cursor.PendingBytes + ended.Bytes <= maxBytes;
+                        cursor.Prepared(new PreparedBranch(xid!, transaction.StartFile, transaction.StartPosition, cursor.Gtids,
+                            keep ? ended.Rows : null, keep ? ended.Bytes : 0, ended.Undone));
+                        foreach (var change in Publish(cursor, transaction, [], null)) yield return change;
+                        continue;
+                    case GroupOutcome.XaCommitted:
+                        var branch = cursor.FindPending(xid!);
+                        var covered = transaction.RowsCovered(cursor.Committed) == long.MaxValue;
+                        if (branch is null && !covered)
+                        {
+                            Logger.LogWarning(
+                                "Source {Source}: XA COMMIT {Xid} at {File}:{Position} decides a branch prepared before this source's first position; its outbox rows are not published",
+                                SourceName, xid, transaction.StartFile, transaction.StartPosition);
+                        }
+                        if (branch is null || covered)
+                        {
+                            foreach (var change in Publish(cursor, transaction, [], xid)) yield return change;
+                            continue;
+                        }
+                        if (branch.Rows is { } held)
+                        {
+                            foreach (var change in Publish(cursor, transaction, held, xid)) yield return change;
+                            continue;
+                        }
+                        replay = new Replay(branch.StartFile, branch.StartPosition, branch.Undone, branch, transaction, cursor.File, cursor.Position);
+                        reconnect = BinlogStartPosition.FromFile(branch.StartFile, branch.StartPosition);
+                        continue;
+                    default: // rolled back, or XA ROLLBACK: nothing to publish
+                        foreach (var change in Publish(cursor, transaction, [], outcome == GroupOutcome.XaRolledBack ? xid : null)) yield return change;
+                        continue;
+                }
+            }
+            if (reconnect is { } from)
+            {
+                lastTable = null;
+                await StartDumpAsync(from, cancellationToken);
             }
         }
     }
@@ -228,6 +355,75 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
             throw _catalogNames.Changed(changed);
         }
     }
+
+    /// <summary>A group that ended: its begin, its rows, then (the branch decided, the GTID executed) its commit.</summary>
+    private static IEnumerable<LogChange<BinlogTransaction>> Publish(BinlogCursor cursor, BinlogTransaction transaction, IReadOnlyList<OutboxRow> rows, string? decidedXid)
+    {
+        yield return LogChange<BinlogTransaction>.Begin(transaction);
+        foreach (var row in rows) yield return LogChange<BinlogTransaction>.Insert(row);
+        if (decidedXid is not null) cursor.Decided(decidedXid);
+        cursor.Executed(transaction);
+        yield return LogChange<BinlogTransaction>.Commit(transaction);
+    }
+
+    private static bool IsReplayed(Replay? replay, BinlogGroup group)
+    {
+        if (replay is null) return false;
+        var transaction = group.Transaction;
+        if (transaction.StartFile == replay.File && transaction.StartPosition == replay.Start) return true;
+        throw new IOException($"Reading the group at {replay.File}:{replay.Start} again, the dump sent the group at {transaction.StartFile}:{transaction.StartPosition} first.");
+    }
+
+    /// <summary>What an event does to the group: ends it (and how), or not; savepoints are noted on the way.</summary>
+    private static GroupOutcome Outcome(BinlogEvent e, BinlogGroup group, out string? xid)
+    {
+        xid = null;
+        switch (e)
+        {
+            case XidEvent:
+                return GroupOutcome.Committed;
+            case XaPrepareEvent prepare:
+                // MySQL logs XA COMMIT … ONE PHASE as a prepare that commits at once.
+                xid = prepare.Xid;
+                return prepare.OnePhase ? GroupOutcome.Committed : GroupOutcome.Prepared;
+            case QueryEvent { IsCommit: true }:
+                return GroupOutcome.Committed;
+            case QueryEvent { IsRollback: true }:
+                return GroupOutcome.RolledBack;
+            case QueryEvent query:
+                var statement = query.Statement;
+                if (BinlogStatement.TryParseXaDecision(statement, out var commit, out var decided))
+                {
+                    xid = decided;
+                    return commit ? GroupOutcome.XaCommitted : GroupOutcome.XaRolledBack;
+                }
+                if (BinlogStatement.TryParseSavepoint(statement, out var name)) group.Savepoint(name);
+                else if (BinlogStatement.TryParseRollbackTo(statement, out name)) group.RollbackTo(name);
+                else if (BinlogStatement.IsXaStart(statement)) group.ExplicitBegin = true;
+                else if (group.Standalone || !group.ExplicitBegin) return GroupOutcome.Committed; // a statement outside BEGIN (DDL) is a group of its own
+                return GroupOutcome.Open;
+            default:
+                return GroupOutcome.Open;
+        }
+    }
+
+    private enum GroupOutcome
+    {
+        Open,
+        Committed,
+        RolledBack,
+        Prepared,
+        XaCommitted,
+        XaRolledBack,
+    }
+
+    /// <summary>
+    /// A group read again from its start (<see cref="File"/>:<see cref="Start"/>): a committed transaction too large to
+    /// hold, or the prepare of an XA branch too large to hold, published as its <see cref="Decision"/>; reading then goes
+    /// on after the decision (<see cref="ResumeFile"/>:<see cref="ResumePosition"/>).
+    /// </summary>
+    private sealed record Replay(
+        string File, ulong Start, IReadOnlyList<(int From, int To)> Undone, PreparedBranch? Branch, BinlogTransaction? Decision, string ResumeFile, ulong ResumePosition);
 
     private static BinlogTransaction Begin(BinlogCursor cursor, BinlogEventHeader header, MariaDbGtid? mariaDb, MySqlGtid? mySql, DateTimeOffset committedAt)
     {
@@ -259,7 +455,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         return new OutboxColumns(names!);
     }
 
-    protected override BinlogPosition? IdlePosition() => _cursor?.Current;
+    protected override BinlogPosition? IdlePosition() => _cursor?.Idle();
 
     /// <summary>
     /// Nothing to confirm to the server: a replica tells it nothing about what it applied, and it purges by its own retention.
@@ -282,17 +478,20 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         {
             return await client.ReadEventAsync(cancellationToken);
         }
-        catch (Exception e) when (Translate(e) is { } fatal)
+        catch (Exception e) when (Translate(e) is { } translated)
         {
-            throw fatal;
+            throw translated;
         }
     }
 
-    /// <summary>What retrying cannot fix, as a fatal error naming the fix; null for the rest (a reconnect may help).</summary>
-    private RelayFatalException? Translate(Exception e) => e switch
+    /// <summary>
+    /// What retrying cannot fix, as a fatal error naming the fix; a server id another replica took over, as an error naming
+    /// the key that the pipeline retries (the other one may be gone, and the dump must not end silently); null for the rest.
+    /// </summary>
+    private Exception? Translate(Exception e) => e switch
     {
         BinlogServerIdConflictException =>
-            new RelayFatalException(
+            new IOException(
                 $"Source '{SourceName}': another replica or binlog reader uses server id {_options.ServerId}, and the server drops one of two with the same id. " +
                 $"Set {ConfigKeys.Describe(_section, "ServerId")} to a number unique among the server, its replicas and every other relay source.", e),
         MySqlServerException { ErrorCode: 1236 } server when IsPurged(server.ServerMessage) =>
@@ -337,15 +536,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (_client is not null)
-        {
-            try { await _client.DisposeAsync(); }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
-            {
-                Logger.LogDebug(e, "Source {Source}: closing the binlog connection failed", SourceName);
-            }
-        }
-        _decoder?.Dispose();
+        await CloseDumpAsync();
         await _lease.DisposeAsync();
     }
 }

@@ -87,8 +87,8 @@ public sealed class BinlogLagProbeTests
         var cs = await PrepareAsync(server);
         // Two relays of one source: the same keys, each in a host (services) of its own.
         var settings = new Dictionary<string, string?> { ["StatusInterval"] = "00:00:00.100", ["ServerId"] = "4242" };
-        var first = Context(cs, settings);
-        var second = Context(cs, settings);
+        var first = Context(cs, settings, "orders");
+        var second = Context(cs, settings, "orders");
         var store = new RecordingStore();
         await using var firstProbe = Factory(first).CreateLagProbe(first)!;
         await using var secondProbe = Factory(second).CreateLagProbe(second)!;

@@ -21,6 +21,13 @@ public sealed class BinlogPositionTests
         Assert.EndsWith(";rows=500;tx=3e11fa47-71ca-11e1-9e33-c80aa9429562:100;partial", partial.Encode());
         Assert.True(BinlogPosition.TryParse(partial.Encode(), out var parsedPartial));
         Assert.Equal(partial, parsedPartial);
+
+        // An undecided XA branch: the restart point is its prepare, with the GTIDs before it.
+        var pending = complete with { ResumeFile = "mysql-bin.000002", ResumePos = 800, ResumeGtids = "0-1-40" };
+        Assert.EndsWith(";rows=3;from=mysql-bin.000002;frompos=800;fromgtids=0-1-40", pending.Encode());
+        Assert.True(BinlogPosition.TryParse(pending.Encode(), out var parsedPending));
+        Assert.Equal(pending, parsedPending);
+        Assert.Equal(0, pending.CompareTo(complete)); // ordered by progress, not by where a restart reads from
     }
 
     [Theory]
@@ -33,6 +40,7 @@ public sealed class BinlogPositionTests
     [InlineData("mysqlbinlog;flavor=MariaDB;server=1;file=f.000001;pos=9;gtids=;rows=-1")]
     [InlineData("mysqlbinlog;flavor=MariaDB;server=1;pos=9;gtids=;rows=1")]
     [InlineData("mysqlbinlog;flavor=MariaDB;server=1;file=f.000001;pos=9;gtids=;rows=1;bogus=2")]
+    [InlineData("mysqlbinlog;flavor=MariaDB;server=1;file=f.000002;pos=9;gtids=;rows=1;from=f.000001;fromgtids=")] // a restart point without its position
     public void Rejects_what_Encode_does_not_write(string? text) => Assert.False(BinlogPosition.TryParse(text, out _));
 
     [Fact]

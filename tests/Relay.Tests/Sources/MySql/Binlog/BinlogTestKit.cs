@@ -5,13 +5,18 @@ using Relay.Tests.Infrastructure;
 
 namespace Relay.Tests.Sources.MySql.Binlog;
 
-/// <summary>Builds binlog sources the way the host does, each with a server id of its own (tests share the server).</summary>
+/// <summary>
+/// Builds binlog sources the way the host does, each with a server id of its own (tests share the server) and, unless
+/// named, a source name of its own: the lease's GET_LOCK name comes from it and is server-wide, so one name for all would
+/// make test classes running in parallel wait on each other.
+/// </summary>
 internal static class BinlogTestKit
 {
     private static int _serverId = Random.Shared.Next(10_000, 1_000_000_000);
 
-    public static SourceContext Context(string connectionString, IDictionary<string, string?>? settings = null, string name = "orders")
+    public static SourceContext Context(string connectionString, IDictionary<string, string?>? settings = null, string? name = null)
     {
+        name ??= "binlog" + Interlocked.Increment(ref _serverId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var prefix = $"Relay:Sources:{name}:";
         var values = new Dictionary<string, string?>
         {
@@ -24,7 +29,7 @@ internal static class BinlogTestKit
         return RelayServices.Source(values, name);
     }
 
-    public static IOutboxSource Create(string connectionString, IDictionary<string, string?>? settings = null, string name = "orders")
+    public static IOutboxSource Create(string connectionString, IDictionary<string, string?>? settings = null, string? name = null)
     {
         var context = Context(connectionString, settings, name);
         return context.Services.GetRequiredService<MySqlBinlogSourceFactory>().Create(context);
