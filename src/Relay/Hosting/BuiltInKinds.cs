@@ -1,5 +1,6 @@
 using Relay.Sinks.Kafka;
 using Relay.Sinks.Nats;
+using Relay.Sinks.RabbitMq;
 using Relay.Sinks.Redis;
 using Relay.Sources.MySql.Binlog;
 using Relay.Sources.MySql.Polling;
@@ -18,5 +19,6 @@ public static class BuiltInKinds
         .AddSource<MySqlPollingSourceFactory>()
         .AddSink<KafkaSinkFactory>()
         .AddSink<RedisSinkFactory>()
-        .AddSink<NatsSinkFactory>();
+        .AddSink<NatsSinkFactory>()
+        .AddSink<RabbitMqSinkFactory>();
 }
