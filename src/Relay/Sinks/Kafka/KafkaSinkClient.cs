@@ -145,7 +145,8 @@ internal sealed class KafkaSinkClient : IDisposable
             var partitions = await Task.Run(() => reader.PartitionCount(topic, AdminTimeout), cancellationToken);
             if (partitions is null)
             {
-                await CreateTopicAsync(new TopicSpecification { Name = topic, NumPartitions = shards, ReplicationFactor = -1 }, cancellationToken);
+                await CreateTopicAsync(new TopicSpecification { Name = topic, NumPartitions = shards, ReplicationFactor = -1 },
+                    $"sharded topic ({shards} partitions)", "sharded topic", cancellationToken);
                 continue;
             }
             if (partitions != shards)
@@ -155,21 +156,22 @@ internal sealed class KafkaSinkClient : IDisposable
         }
     }
 
-    private async Task CreateTopicAsync(TopicSpecification spec, CancellationToken cancellationToken)
+    /// <summary>Creates a topic; <paramref name="created"/> and <paramref name="what"/> name it in the log lines.</summary>
+    private async Task CreateTopicAsync(TopicSpecification spec, string created, string what, CancellationToken cancellationToken)
     {
         try
         {
             await _admin.CreateTopicsAsync([spec], new CreateTopicsOptions { RequestTimeout = AdminTimeout, OperationTimeout = AdminTimeout })
                 .WaitAsync(AdminTimeout + TimeSpan.FromSeconds(5), cancellationToken);
-            _logger.LogInformation("Source {Source}: created topic {Topic} ({Partitions} partitions; -1: the brokers' default)", _sourceName, spec.Name, spec.NumPartitions);
+            _logger.LogInformation("Source {Source}: created the {Created} {Topic}", _sourceName, created, spec.Name);
         }
         catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == ErrorCode.TopicAlreadyExists))
         {
         }
         catch (Exception e) when (e is KafkaException or TimeoutException)
         {
-            _logger.LogWarning("Source {Source}: could not create topic {Topic} ({Reason}); going on, expecting it to exist or be auto-created",
-                _sourceName, spec.Name, Secrets.Scrub(e.Message));
+            _logger.LogWarning("Source {Source}: could not create the {What} {Topic} ({Reason}); going on, expecting it to exist or be auto-created",
+                _sourceName, what, spec.Name, Secrets.Scrub(e.Message));
         }
     }
 
@@ -181,7 +183,7 @@ internal sealed class KafkaSinkClient : IDisposable
             NumPartitions = -1,     // broker defaults (Kafka 2.4+)
             ReplicationFactor = -1,
             Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" },
-        }, cancellationToken);
+        }, "compacted offsets topic", "offsets topic", cancellationToken);
 
     public void Dispose()
     {
