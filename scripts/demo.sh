@@ -33,7 +33,8 @@ port=${RELAY_DEMO_HTTP_PORT:-18080}
 Relay__Http__Port=$port dotnet src/Relay/bin/Release/net10.0/Relay.dll >"$log" 2>&1 &
 relay=$!
 trap 'kill -TERM $relay 2>/dev/null || true' EXIT
-streams="outbox.event.order outbox.event.invoice"
+# outbox.event.order is a sharded channel (Shards: 2 in appsettings.json): one stream per shard, by murmur2(aggregate id).
+streams="outbox.event.order.0 outbox.event.order.1 outbox.event.invoice"
 declare -A last
 for stream in $streams; do
   last[$stream]=$(redis-cli -h 127.0.0.1 --raw XREVRANGE "$stream" + - COUNT 1 | head -n 1)

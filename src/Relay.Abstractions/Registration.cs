@@ -39,6 +39,12 @@ public interface IOutboxSinkFactory
     /// <summary>A sink that serves one source; exactly-once sinks fence by the source's name.</summary>
     IOutboxSink Create(SinkContext context, string sourceName);
 
+    /// <summary>The guarantee the sink gives as configured (its Delivery key, or the strongest the kind gives).</summary>
+    DeliveryGuarantee Delivery(SinkContext context);
+
+    /// <summary>What the guarantee rests on, in one sentence for `relay validate` (e.g. "the stream's duplicate window").</summary>
+    string DeliveryDependsOn(SinkContext context);
+
     /// <summary>Optional: reads and moves committed positions for `relay offsets`; null (the default) when the kind cannot.</summary>
     ISinkPositionStore? CreatePositionStore(SinkContext context) => null;
 }

@@ -101,6 +101,33 @@ public static class TestServers
         finally { Gate.Release(); }
     }
 
+    /// <summary>A NATS server with JetStream (RELAY_TEST_NATS, else scripts/start-nats.sh's nats://127.0.0.1:4222).</summary>
+    public static Task<string> NatsAsync() =>
+        ReachableAsync("RELAY_TEST_NATS", "nats://127.0.0.1:4222", "NATS");
+
+    /// <summary>A RabbitMQ AMQP URI (RELAY_TEST_RABBITMQ, else scripts/start-rabbitmq.sh's amqp://relay:relay@127.0.0.1:5672/).</summary>
+    public static Task<string> RabbitMqAsync() =>
+        ReachableAsync("RELAY_TEST_RABBITMQ", "amqp://relay:relay@127.0.0.1:5672/", "RabbitMQ");
+
+    /// <summary>The configured or local URL of a server, once its port accepts a connection.</summary>
+    private static async Task<string> ReachableAsync(string variable, string local, string name)
+    {
+        var configured = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrEmpty(configured)) configured = local;
+        var uri = new Uri(configured.Split(',')[0]);
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(uri.Host, uri.Port).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is SocketException or TimeoutException)
+        {
+            throw new InvalidOperationException(
+                $"{name} is not reachable for the tests at {uri.Host}:{uri.Port}. Run `eval \"$(scripts/test-servers.sh)\"` first, or set {variable}. {e.Message}", e);
+        }
+        return configured;
+    }
+
     /// <summary>
     /// The CA whose certificate the TLS test servers present (scripts/make-test-certs.sh), or RELAY_TEST_TLS_CA.
     /// The PostgreSQL of RELAY_TEST_POSTGRES must present one it issued, for localhost and 127.0.0.1.

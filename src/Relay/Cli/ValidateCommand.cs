@@ -9,6 +9,8 @@ internal static class ValidateCommand
     {
         Console.WriteLine($"Configuration is valid: {session.Plan.Count} enabled source(s): " +
                           string.Join(", ", session.Plan.Select(p => $"{p.Source.Name} ({p.Options.Kind} → {p.Sink.Name} ({p.SinkFactory.Kind}))")) + ".");
+        foreach (var sink in session.Plan.DistinctBy(p => p.Sink.Name))
+            Console.WriteLine($"sink {sink.Sink.Name} ({sink.SinkFactory.Kind}) delivers {sink.SinkFactory.Delivery(sink.Sink)}: it rests on {sink.SinkFactory.DeliveryDependsOn(sink.Sink)}");
         if (!connect) return ExitCodes.Ok;
 
         var errors = 0;

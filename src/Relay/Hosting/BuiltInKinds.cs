@@ -1,4 +1,6 @@
 using Relay.Sinks.Kafka;
+using Relay.Sinks.Nats;
+using Relay.Sinks.RabbitMq;
 using Relay.Sinks.Redis;
 using Relay.Sources.MySql.Binlog;
 using Relay.Sources.MySql.Polling;
@@ -16,5 +18,7 @@ public static class BuiltInKinds
         .AddSource<MySqlBinlogSourceFactory>()
         .AddSource<MySqlPollingSourceFactory>()
         .AddSink<KafkaSinkFactory>()
-        .AddSink<RedisSinkFactory>();
+        .AddSink<RedisSinkFactory>()
+        .AddSink<NatsSinkFactory>()
+        .AddSink<RabbitMqSinkFactory>();
 }

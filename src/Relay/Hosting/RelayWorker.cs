@@ -57,7 +57,7 @@ internal sealed class RelayWorker(
             runs.Add(sampler.RunAsync(stoppingToken));
         }
 
-        _logger.LogInformation("Relay starting {Count} source(s): {Sources}", plan.Count, string.Join(", ", plan.Select(p => $"{p.Source.Name} ({p.Options.Kind} → {p.Sink.Name})")));
+        _logger.LogInformation("Relay starting {Count} source(s): {Sources}", plan.Count, string.Join(", ", plan.Select(p => $"{p.Source.Name} ({p.Options.Kind} → {p.Sink.Name}, {p.SinkFactory.Delivery(p.Sink)})")));
         await Task.WhenAll(runs);
     }
 

@@ -13,6 +13,23 @@ public sealed record DeliveredMessage(string Stream, string EventId, string Key,
             doc.RootElement.GetProperty("version").GetInt32());
     }
 
+    /// <summary>
+    /// At least once: every committed row present, and per aggregate the first deliveries of its versions are 1..n in
+    /// order (a batch published again after a crash repeats what came before it, it never jumps ahead). Returns how many
+    /// deliveries were duplicates, each carrying its event id; at most <paramref name="maxDuplicates"/>.
+    /// </summary>
+    public static int AssertAtLeastOnceInOrder(IReadOnlyList<DeliveredMessage> delivered, IReadOnlyDictionary<int, int> committedVersions, int maxDuplicates)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var first = delivered.Where(m => seen.Add(m.EventId)).ToList();
+        var duplicates = delivered.Count - first.Count;
+        Assert.True(duplicates <= maxDuplicates, $"{duplicates} duplicates, more than the batches in flight at the kills can explain ({maxDuplicates})");
+        foreach (var group in delivered.GroupBy(m => m.EventId).Where(g => g.Count() > 1))
+            Assert.True(group.Select(m => (m.Aggregate, m.Version, m.Key)).Distinct().Count() == 1, $"Event id {group.Key} was delivered with different contents");
+        AssertExactlyOnceInOrder(first, committedVersions);
+        return duplicates;
+    }
+
     /// <summary>Every committed row exactly once, and per aggregate the versions 1..n in order.</summary>
     public static void AssertExactlyOnceInOrder(IReadOnlyList<DeliveredMessage> delivered, IReadOnlyDictionary<int, int> committedVersions)
     {

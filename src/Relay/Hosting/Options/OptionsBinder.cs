@@ -44,6 +44,18 @@ internal static class OptionsBinder
                 foreach (var (path, value) in child.AsEnumerable(makePathsRelative: true))
                     if (value is not null) dictionary[path.Replace(':', '.')] = value;
             }
+            else if (type == typeof(Dictionary<string, int>))
+            {
+                var dictionary = (Dictionary<string, int>?)property.GetValue(target);
+                if (dictionary is null) property.SetValue(target, dictionary = new Dictionary<string, int>(StringComparer.Ordinal));
+                // Flattened like the text dictionaries: "Shards:outbox:event:order" (Relay__...__Shards__outbox__event__order) is "outbox.event.order".
+                foreach (var (path, value) in child.AsEnumerable(makePathsRelative: true))
+                {
+                    if (string.IsNullOrEmpty(value)) continue;
+                    if (TryConvert(value, typeof(int), out var number)) dictionary[path.Replace(':', '.')] = (int)number!;
+                    else problems.Add($"{ConfigKeys.Describe(ConfigurationPath.Combine(child.Path, path))} is '{value}'. Set it to {Expected(typeof(int))}.");
+                }
+            }
             else if (IsScalar(type))
             {
                 if (child.Value is null)

@@ -39,6 +39,19 @@ public abstract class OutboxSinkFactory<TOptions> : IOutboxSinkFactory where TOp
         return Create(context, sourceName, options);
     }
 
+    /// <summary>The strongest guarantee the kind can give; Delivery=ExactlyOnce is refused at start when it is weaker.</summary>
+    public abstract DeliveryGuarantee StrongestDelivery { get; }
+
+    public DeliveryGuarantee Delivery(SinkContext context) => Delivery(OptionsOf(context));
+
+    public string DeliveryDependsOn(SinkContext context) => DeliveryDependsOn(OptionsOf(context));
+
+    /// <summary>The guarantee given with these options: the strongest, unless the kind can also give a weaker one on request (Kafka).</summary>
+    protected internal virtual DeliveryGuarantee Delivery(TOptions options) => StrongestDelivery;
+
+    /// <summary>What the guarantee rests on, one sentence ending with a full stop.</summary>
+    protected internal abstract string DeliveryDependsOn(TOptions options);
+
     /// <summary>Optional hook of <see cref="IOutboxSinkFactory"/>: a kind that can read and move committed positions overrides it.</summary>
     public virtual ISinkPositionStore? CreatePositionStore(SinkContext context) => null;
 

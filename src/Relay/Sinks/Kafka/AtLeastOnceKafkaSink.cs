@@ -22,6 +22,7 @@ internal sealed class AtLeastOnceKafkaSink(KafkaSinkOptions options, ILogger log
             sourceName, options.BootstrapServers, options.OffsetsTopic, new KafkaSecrets(options.Config).Describe(options.Config));
 
         _client = new KafkaSinkClient(options, sourceName, logger);
+        await _client.PrepareShardedTopicsAsync(cancellationToken);
         return await _client.ReadPositionAsync(options.TransactionTimeout, cancellationToken);
     }
 

@@ -33,7 +33,7 @@ internal static class KafkaClientSettings
         // A delivery report is only counted and checked for an error: copying each message's key, value and headers
         // back into managed memory for it would cost as much as producing it.
         if (!options.Config.ContainsKey("dotnet.producer.delivery.report.fields")) config.DeliveryReportFields = "none";
-        if (options.Delivery == KafkaDelivery.ExactlyOnce)
+        if (options.IsExactlyOnce)
         {
             config.TransactionalId = options.TransactionalIdFor(sourceName);
             config.TransactionTimeoutMs = (int)options.TransactionTimeout.TotalMilliseconds;
@@ -58,7 +58,7 @@ internal static class KafkaClientSettings
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnablePartitionEof = true,
             AllowAutoCreateTopics = false,
-            IsolationLevel = options.Delivery == KafkaDelivery.ExactlyOnce ? IsolationLevel.ReadCommitted : IsolationLevel.ReadUncommitted,
+            IsolationLevel = options.IsExactlyOnce ? IsolationLevel.ReadCommitted : IsolationLevel.ReadUncommitted,
         };
     }
 }

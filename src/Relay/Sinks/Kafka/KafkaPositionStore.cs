@@ -32,7 +32,7 @@ internal sealed class KafkaPositionStore(KafkaSinkOptions options, ILogger logge
     {
         using var client = new KafkaSinkClient(options, sourceName, logger);
         var producer = client.Producer;
-        var transactional = options.Delivery == KafkaDelivery.ExactlyOnce;
+        var transactional = options.IsExactlyOnce;
         if (transactional) await Task.Run(() => producer.InitTransactions(options.TransactionTimeout), cancellationToken);
         // Creates the offsets topic when it is missing and CreateOffsetsTopic is on, as a relay would.
         await client.ReadPositionAsync(options.TransactionTimeout, cancellationToken);

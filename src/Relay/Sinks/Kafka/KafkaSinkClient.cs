@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Logging;
+using Relay.Routing;
 
 namespace Relay.Sinks.Kafka;
 
@@ -21,6 +22,7 @@ internal sealed class KafkaSinkClient : IDisposable
     private readonly IProducer<byte[], byte[]> _producer;
     // For topic creation only; rides on the producer's connections.
     private readonly IAdminClient _admin;
+    private readonly ShardMap _shards;
 
     public KafkaSinkClient(KafkaSinkOptions options, string sourceName, ILogger logger)
     {
@@ -43,6 +45,7 @@ internal sealed class KafkaSinkClient : IDisposable
                 $"Source {sourceName}: the Kafka producer cannot be created: {_events.Secrets.Scrub(e.Message)}. Fix the sink's Config section.");
         }
         _admin = new DependentAdminClientBuilder(_producer.Handle).Build();
+        _shards = new ShardMap(options.Shards);
     }
 
     public IProducer<byte[], byte[]> Producer => _producer;
@@ -60,7 +63,10 @@ internal sealed class KafkaSinkClient : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             var m = messages[i];
             var message = new Message<byte[], byte[]> { Key = m.Key!, Value = m.Value!, Headers = ToHeaders(m.Headers) };
-            await ProduceOneAsync(m.Topic, message, tracker, cancellationToken);
+            // A sharded topic's partition is named, computed as the partitioner would (see ShardMap), so a topic with
+            // fewer partitions than shards fails the batch instead of spreading keys differently.
+            var shard = _shards.ShardOf(m);
+            await ProduceOneAsync(new TopicPartition(m.Topic, shard >= 0 ? new Partition(shard) : Partition.Any), message, tracker, cancellationToken);
         }
     }
 
@@ -72,11 +78,11 @@ internal sealed class KafkaSinkClient : IDisposable
     /// position is a tombstone: the source then has no committed position (relay offsets reset --delete).
     /// </summary>
     public ValueTask ProducePositionAsync(SourcePosition? position, DeliveryTracker tracker, CancellationToken cancellationToken) =>
-        ProduceOneAsync(_options.OffsetsTopic,
+        ProduceOneAsync(new TopicPartition(_options.OffsetsTopic, Partition.Any),
             new Message<byte[], byte[]> { Key = _positionKey, Value = position is { } p ? Encoding.UTF8.GetBytes(p.Value) : null! },
             tracker, cancellationToken);
 
-    private async ValueTask ProduceOneAsync(string topic, Message<byte[], byte[]> message, DeliveryTracker tracker, CancellationToken cancellationToken)
+    private async ValueTask ProduceOneAsync(TopicPartition topic, Message<byte[], byte[]> message, DeliveryTracker tracker, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -126,31 +132,58 @@ internal sealed class KafkaSinkClient : IDisposable
         return await Task.Run(() => reader.ReadLast(partition, _positionKey, end, timeout, cancellationToken), cancellationToken);
     }
 
-    /// <summary>A failure only warns: some clusters forbid it, librdkafka's mock cannot, and auto-creation may still work.</summary>
-    private async Task CreateOffsetsTopicAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Each sharded topic (the Shards key) must have exactly its number of partitions: one that is missing is created
+    /// with them (a failure warns, as for the offsets topic), one with another number stops the relay.
+    /// </summary>
+    public async Task PrepareShardedTopicsAsync(CancellationToken cancellationToken)
     {
-        var spec = new TopicSpecification
+        if (!_shards.Any) return;
+        using var reader = new KafkaPositionReader(KafkaClientSettings.PositionReader(_options, _sourceName), _events);
+        foreach (var (topic, shards) in _shards.Topics)
         {
-            Name = _options.OffsetsTopic,
-            NumPartitions = -1,     // broker defaults (Kafka 2.4+)
-            ReplicationFactor = -1,
-            Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" },
-        };
+            var partitions = await Task.Run(() => reader.PartitionCount(topic, AdminTimeout), cancellationToken);
+            if (partitions is null)
+            {
+                await CreateTopicAsync(new TopicSpecification { Name = topic, NumPartitions = shards, ReplicationFactor = -1 },
+                    $"sharded topic ({shards} partitions)", "sharded topic", cancellationToken);
+                continue;
+            }
+            if (partitions != shards)
+                throw new RelayFatalException(
+                    $"Kafka topic '{topic}' has {partitions} partitions, but the sink's Shards:{topic} is {shards}: shard numbers would not match the partitions " +
+                    $"consumers read. Set Shards:{topic} to {partitions}, or give the topic {shards} partitions (a new topic: keys move when partitions are added).");
+        }
+    }
+
+    /// <summary>Creates a topic; <paramref name="created"/> and <paramref name="what"/> name it in the log lines.</summary>
+    private async Task CreateTopicAsync(TopicSpecification spec, string created, string what, CancellationToken cancellationToken)
+    {
         try
         {
             await _admin.CreateTopicsAsync([spec], new CreateTopicsOptions { RequestTimeout = AdminTimeout, OperationTimeout = AdminTimeout })
                 .WaitAsync(AdminTimeout + TimeSpan.FromSeconds(5), cancellationToken);
-            _logger.LogInformation("Source {Source}: created the compacted offsets topic {Topic}", _sourceName, _options.OffsetsTopic);
+            _logger.LogInformation("Source {Source}: created the {Created} {Topic}", _sourceName, created, spec.Name);
         }
         catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == ErrorCode.TopicAlreadyExists))
         {
         }
         catch (Exception e) when (e is KafkaException or TimeoutException)
         {
-            _logger.LogWarning("Source {Source}: could not create the offsets topic {Topic} ({Reason}); going on, expecting it to exist or be auto-created",
-                _sourceName, _options.OffsetsTopic, Secrets.Scrub(e.Message));
+            _logger.LogWarning("Source {Source}: could not create the {What} {Topic} ({Reason}); going on, expecting it to exist or be auto-created",
+                _sourceName, what, spec.Name, Secrets.Scrub(e.Message));
         }
     }
+
+    /// <summary>A failure only warns: some clusters forbid it, librdkafka's mock cannot, and auto-creation may still work.</summary>
+    private Task CreateOffsetsTopicAsync(CancellationToken cancellationToken) =>
+        CreateTopicAsync(new TopicSpecification
+        {
+            Name = _options.OffsetsTopic,
+            NumPartitions = -1,     // broker defaults (Kafka 2.4+)
+            ReplicationFactor = -1,
+            Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" },
+        }, "compacted offsets topic", "offsets topic", cancellationToken);
 
     public void Dispose()
     {

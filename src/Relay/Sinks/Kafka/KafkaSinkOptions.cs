@@ -4,14 +4,6 @@ using Microsoft.Extensions.Configuration;
 
 namespace Relay.Sinks.Kafka;
 
-public enum KafkaDelivery
-{
-    /// <summary>Messages and the source position commit in one Kafka transaction; older relays are fenced.</summary>
-    ExactlyOnce,
-    /// <summary>For brokers without transactions: messages first, then the position; consumers de-duplicate by the "id" header.</summary>
-    AtLeastOnce,
-}
-
 /// <summary>
 /// The keys of a Kafka sink (section Relay:Sinks:&lt;name&gt;). Values of secret-looking Config keys are never echoed.
 /// </summary>
@@ -26,7 +18,6 @@ public sealed partial class KafkaSinkOptions : SinkOptions
     private const string RequiredPartitioner = "murmur2_random";
 
     public string? BootstrapServers { get; set; }
-    public KafkaDelivery Delivery { get; set; } = KafkaDelivery.ExactlyOnce;
     public string OffsetsTopic { get; set; } = DefaultOffsetsTopic;
     public string TransactionalIdPrefix { get; set; } = DefaultTransactionalIdPrefix;
     public bool CreateOffsetsTopic { get; set; } = true;
@@ -39,6 +30,12 @@ public sealed partial class KafkaSinkOptions : SinkOptions
     public Dictionary<string, string> Config { get; set; } = new(StringComparer.Ordinal);
 
     public string TransactionalIdFor(string sourceName) => TransactionalIdPrefix + sourceName;
+
+    /// <summary>
+    /// Delivery ExactlyOnce (the default): messages and the source position commit in one Kafka transaction and older
+    /// relays are fenced. AtLeastOnce, for brokers without transactions: messages first, then the position.
+    /// </summary>
+    internal bool IsExactlyOnce => Delivery != DeliveryGuarantee.AtLeastOnce;
 
     /// <summary>The checks beyond the binder's, each naming the key and the fix.</summary>
     internal IEnumerable<string> Validate(IConfigurationSection section)

@@ -48,6 +48,7 @@ internal sealed class TransactionalKafkaSink(KafkaSinkOptions options, ILogger l
                 $"Source {sourceName}: the Kafka brokers do not support transactions ({e.Error.Code}). Set the sink's Delivery to AtLeastOnce.");
         }
 
+        await _client.PrepareShardedTopicsAsync(cancellationToken);
         return await _client.ReadPositionAsync(options.TransactionTimeout, cancellationToken);
     }
 

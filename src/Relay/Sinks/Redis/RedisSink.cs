@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Relay.Routing;
 using StackExchange.Redis;
 
 namespace Relay.Sinks.Redis;
@@ -14,7 +15,8 @@ namespace Relay.Sinks.Redis;
 /// Why a script and not MULTI/EXEC: Redis does not roll a transaction back when a command in it fails
 /// at run time (an XADD on a key that holds another type), so the position would commit past a lost
 /// message. The script checks before its first write, so no write of a batch can fail half-way.
-/// Entry fields: "key" and "value" (left out when null), and one "h.&lt;name&gt;" field per header.
+/// Entry fields: "key" and "value" (left out when null), and one "h.&lt;name&gt;" field per header. A sharded topic
+/// (the Shards key) is one stream per shard, "&lt;topic&gt;.&lt;shard&gt;" (see <see cref="ShardMap"/>).
 /// Needs a single Redis (or every key in one cluster slot): a script cannot span cluster slots.
 /// </remarks>
 public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logger) : IOutboxSink
@@ -53,6 +55,7 @@ public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logge
         return 1
         """;
 
+    private readonly ShardMap _shards = new(options.Shards);
     private ConnectionMultiplexer? _redis;
     private string _sourceName = "";
     private RedisKey _epochKey;
@@ -97,11 +100,12 @@ public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logge
         };
         foreach (var message in messages)
         {
-            if (!streamIndex.TryGetValue(message.Topic, out var index))
+            var stream = _shards.ChannelOf(message);
+            if (!streamIndex.TryGetValue(stream, out var index))
             {
-                keys.Add(message.Topic);
+                keys.Add(stream);
                 index = keys.Count; // Lua arrays start at 1
-                streamIndex[message.Topic] = index;
+                streamIndex[stream] = index;
             }
             AddFields(args, index, message);
         }

@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace Relay.Sinks.Redis;
 
 /// <summary>
-/// The "Redis" sink kind: Redis Streams, one stream per topic. Keys: Configuration (required), KeyPrefix,
+/// The "Redis" sink kind: Redis Streams, one stream per topic (per shard of a sharded topic: "&lt;topic&gt;.&lt;shard&gt;"). Keys: Configuration (required), KeyPrefix,
 /// MaxStreamLength, and for TLS beside ssl=true in Configuration: CaCertificate, ClientCertificate, ClientKey.
 /// </summary>
 public sealed class RedisSinkFactory(ILoggerFactory loggerFactory) : OutboxSinkFactory<RedisSinkOptions>
@@ -37,6 +37,11 @@ public sealed class RedisSinkFactory(ILoggerFactory loggerFactory) : OutboxSinkF
         if (options.MaxStreamLength is <= 0)
             yield return $"{ConfigKeys.Describe(section, "MaxStreamLength")} must be positive, or left out to keep every entry.";
     }
+
+    public override DeliveryGuarantee StrongestDelivery => DeliveryGuarantee.ExactlyOnce;
+
+    protected internal override string DeliveryDependsOn(RedisSinkOptions options) =>
+        "Redis running each batch's script (entries, position, epoch check) atomically, and its persistence (AOF with appendfsync always, or WAIT on replicas) for what a crash of Redis itself could lose.";
 
     public override ISinkPositionStore? CreatePositionStore(SinkContext context) => new RedisPositionStore(OptionsOf(context));
 

@@ -15,7 +15,8 @@ public class KafkaSinkOptionsTests
     {
         var options = RelayServices.Options<KafkaSinkOptions>(Kit.Context());
 
-        Assert.Equal(KafkaDelivery.ExactlyOnce, options.Delivery);
+        Assert.Null(options.Delivery);
+        Assert.Equal(DeliveryGuarantee.ExactlyOnce, new KafkaSinkFactory().Delivery(Kit.Context()));
         Assert.Equal("relay.offsets", options.OffsetsTopic);
         Assert.Equal("relay-orders", options.TransactionalIdFor("orders"));
         Assert.True(options.CreateOffsetsTopic);
@@ -71,7 +72,7 @@ public class KafkaSinkOptionsTests
             ["Config:sasl:password"] = "pw",
         }));
 
-        Assert.Equal(KafkaDelivery.AtLeastOnce, options.Delivery);
+        Assert.Equal(DeliveryGuarantee.AtLeastOnce, options.Delivery);
         Assert.Equal("pw", options.Config["sasl.password"]);
         Assert.Equal(TimeSpan.FromMinutes(2), options.TransactionTimeout);
         Assert.Equal("SASL_SSL", options.Config["security.protocol"]);
