@@ -45,6 +45,16 @@ public sealed class BenchSettings
 
     public int[] OfferedRates => Mode == BenchMode.Quick ? [5_000] : [1_000, 5_000, 20_000, 0];
 
+    /// <summary>Offered rates of single-row transactions for the fixed-rate runs (RELAY_BENCH_FIXED_RATES=100,1000 to choose).</summary>
+    public int[] FixedRates { get; init; } = Environment.GetEnvironmentVariable("RELAY_BENCH_FIXED_RATES") is { Length: > 0 } rates
+        ? rates.Split(',').Select(int.Parse).ToArray()
+        : [100, 1_000, 5_000];
+
+    /// <summary>How long the writer runs at each fixed rate (RELAY_BENCH_FIXED_SECONDS overrides).</summary>
+    public TimeSpan FixedRateDuration => Environment.GetEnvironmentVariable("RELAY_BENCH_FIXED_SECONDS") is { Length: > 0 } s
+        ? TimeSpan.FromSeconds(double.Parse(s, System.Globalization.CultureInfo.InvariantCulture))
+        : Mode switch { BenchMode.Quick => TimeSpan.FromSeconds(8), BenchMode.Standard => TimeSpan.FromSeconds(30), _ => TimeSpan.FromSeconds(60) };
+
     public int GrowthRows => Mode switch { BenchMode.Quick => 10_000, BenchMode.Standard => 50_000, _ => 200_000 };
 
     public const int PayloadBytes = 300;
