@@ -20,9 +20,15 @@ public sealed record FixedRateRun(
     double LimitCpuSeconds,
     FixedRateLatency? BareLatency)
 {
+    /// <summary>Work per message that the machine's load does not inflate: allocated bytes, thread-pool work items, context switches, GCs (from the runtime's metrics and /proc).</summary>
+    public IReadOnlyDictionary<string, double> WorkPerMessage { get; init; } = new Dictionary<string, double>();
+
     public double AchievedRate => Messages / Seconds;
 
     public double RelayMicrosPerMessage => Messages > 0 ? RelayCpuSeconds * 1e6 / Messages : double.NaN;
+
+    /// <summary>CPU per committed batch: the fixed cost per batch, once batches are one transaction each.</summary>
+    public double RelayMicrosPerBatch => RelayMicrosPerMessage * MeanBatch;
 
     public double LimitMicrosPerMessage => LimitName is not null && Messages > 0 ? LimitCpuSeconds * 1e6 / Messages : double.NaN;
 

@@ -168,13 +168,13 @@ public sealed class MarkdownReport(BenchResults results, BenchSettings settings,
                          "so it includes the commit; *after 3 s* leaves out the first 3 s after the start. *bare* is Npgsql's pgoutput reader in the " +
                          "bench process on its own slot in the same run: what any .NET reader of the WAL sees on this machine at that moment. " +
                          "RSS is VmRSS at the end of the run.").AppendLine();
-        _text.AppendLine("| pipeline | build | offered rows/s | achieved | relay µs CPU/msg | log client µs CPU/msg | × log client | RSS MB | mean batch | p50 ms | p99 ms | p99.9 ms | max ms | p99 first 3 s | p99 after 3 s | max after 3 s | bare p99 / max ms |");
-        _text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        _text.AppendLine("| pipeline | build | offered rows/s | achieved | relay µs CPU/msg | log client µs CPU/msg | × log client | RSS MB | mean batch | µs CPU/batch | p50 ms | p99 ms | p99.9 ms | max ms | p99 first 3 s | p99 after 3 s | max after 3 s | bare p99 / max ms |");
+        _text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var f in results.FixedRates)
         {
             var l = f.Latency;
             _text.AppendLine($"| {f.Pipeline} | {f.Build} | {f.OfferedRate:N0} | {N(f.AchievedRate)} | {F(f.RelayMicrosPerMessage, 0)} | {F(f.LimitMicrosPerMessage, 0)} | {X(f.CpuRatio)} | " +
-                             $"{N(f.SteadyRssBytes / 1048576.0)} | {F(f.MeanBatch)} | {F(l.P50)} | {F(l.P99)} | {F(l.P999)} | {F(l.Max, 0)} | {F(l.WarmupP99)} | {F(l.WarmP99)} | {F(l.WarmMax, 0)} | " +
+                             $"{N(f.SteadyRssBytes / 1048576.0)} | {F(f.MeanBatch)} | {F(f.RelayMicrosPerBatch, 0)} | {F(l.P50)} | {F(l.P99)} | {F(l.P999)} | {F(l.Max, 0)} | {F(l.WarmupP99)} | {F(l.WarmP99)} | {F(l.WarmMax, 0)} | " +
                              $"{(f.BareLatency is { } b ? $"{F(b.P99)} / {F(b.Max, 0)}" : "—")} |");
         }
         _text.AppendLine();
@@ -182,13 +182,15 @@ public sealed class MarkdownReport(BenchResults results, BenchSettings settings,
         if (baseline.Count > 0)
         {
             _text.AppendLine("Before / after, same run (each ratio is against the log client measured beside that build's run):").AppendLine();
-            _text.AppendLine("| pipeline | rows/s | before µs/msg | after µs/msg | before × log client | after × log client | before p99 / max after 3 s | after p99 / max after 3 s |");
-            _text.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|");
+            _text.AppendLine("| pipeline | rows/s | before µs/msg | after µs/msg | before µs/batch | after µs/batch | before × log client | after × log client | before p99 / max after 3 s | after p99 / max after 3 s |");
+            _text.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
             foreach (var before in baseline)
             {
-                var after = results.FixedRates.FirstOrDefault(f => f.Build == "current" && f.Pipeline == before.Pipeline && f.OfferedRate == before.OfferedRate);
+                // Rounds pair up in order: the n-th baseline run of a pipeline and rate with the n-th current one.
+                var round = baseline.Where(f => f.Pipeline == before.Pipeline && f.OfferedRate == before.OfferedRate).ToList().IndexOf(before);
+                var after = results.FixedRates.Where(f => f.Build == "current" && f.Pipeline == before.Pipeline && f.OfferedRate == before.OfferedRate).ElementAtOrDefault(round);
                 if (after is null) continue;
-                _text.AppendLine($"| {before.Pipeline} | {before.OfferedRate:N0} | {F(before.RelayMicrosPerMessage, 0)} | {F(after.RelayMicrosPerMessage, 0)} | {X(before.CpuRatio)} | {X(after.CpuRatio)} | " +
+                _text.AppendLine($"| {before.Pipeline} | {before.OfferedRate:N0} | {F(before.RelayMicrosPerMessage, 0)} | {F(after.RelayMicrosPerMessage, 0)} | {F(before.RelayMicrosPerBatch, 0)} | {F(after.RelayMicrosPerBatch, 0)} | {X(before.CpuRatio)} | {X(after.CpuRatio)} | " +
                                  $"{F(before.Latency.WarmP99)} / {F(before.Latency.WarmMax, 0)} | {F(after.Latency.WarmP99)} / {F(after.Latency.WarmMax, 0)} |");
             }
             _text.AppendLine();

@@ -18,6 +18,9 @@ public sealed class FixedRateScenario(BenchContext context)
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
     private const long QuarterSecond = 250_000;
 
+    /// <summary>Rounds per rate (RELAY_BENCH_FIXED_REPEAT): on a shared machine a before/after claim wants several pairs.</summary>
+    private static int Repeat => int.TryParse(Environment.GetEnvironmentVariable("RELAY_BENCH_FIXED_REPEAT"), out var n) && n > 0 ? n : 1;
+
     public static string PipelineName(SourceKind kind, SinkKind sink) => kind switch
     {
         SourceKind.PostgresReplication => "WAL",
@@ -40,6 +43,7 @@ public sealed class FixedRateScenario(BenchContext context)
         foreach (var (kind, sink) in pipelines)
         {
             foreach (var rate in context.Settings.FixedRates)
+            for (var round = 0; round < Repeat; round++)
             {
                 // Builds side by side at each rate, so a before/after pair shares the machine's state.
                 foreach (var (build, directory) in context.Builds)
@@ -116,6 +120,7 @@ public sealed class FixedRateScenario(BenchContext context)
             relay.Meter.Sample();
             follower?.Meter.Sample();
             var relayCpu0 = relay.Meter.CpuSeconds;
+            var work0 = await WorkAsync(relay);
             var followerCpu0 = follower?.Meter.CpuSeconds ?? 0;
             var startMicros = recorder.WallMicros(BenchClock.Now);
             var started = BenchClock.Now;
@@ -142,6 +147,7 @@ public sealed class FixedRateScenario(BenchContext context)
             relay.Meter.Sample();
             follower?.Meter.Sample();
             var relayCpu = relay.Meter.CpuSeconds - relayCpu0;
+            var work1 = await WorkAsync(relay);
             var followerCpu = (follower?.Meter.CpuSeconds ?? 0) - followerCpu0;
             var rss = relay.Meter.RssBytes;
             var (meanBatch, _) = await BenchContext.BatchStatisticsAsync(relay);
@@ -150,12 +156,16 @@ public sealed class FixedRateScenario(BenchContext context)
 
             var latency = Summarize(recorder, startMicros, endMicros);
             var result = new FixedRateRun(pipeline, rate, build, writerName, seconds, expected, relayCpu, rss, meanBatch, latency,
-                follower?.Name, followerCpu, bare is null ? null : Summarize(bare, startMicros, endMicros));
+                follower?.Name, followerCpu, bare is null ? null : Summarize(bare, startMicros, endMicros))
+            {
+                WorkPerMessage = work1.Where(w => work0.ContainsKey(w.Key)).ToDictionary(w => w.Key, w => expected > 0 ? (w.Value - work0[w.Key]) / expected : double.NaN),
+            };
             ProgressLog.Step($"Fixed rate {pipeline} [{build}] at {result.AchievedRate:N0} rows/s: relay {result.RelayMicrosPerMessage:N0} µs CPU/msg" +
                              (follower is null ? "" : $" vs {follower.Name} {result.LimitMicrosPerMessage:N0} ({result.CpuRatio:N2}×)") +
-                             $", RSS {rss / 1048576.0:N0} MB, mean batch {meanBatch:N1}; p50 {latency.P50:N1} ms, p99 {latency.P99:N1}, p99.9 {latency.P999:N1}, max {latency.Max:N0}; " +
+                             $", RSS {rss / 1048576.0:N0} MB, mean batch {meanBatch:N1} ({result.RelayMicrosPerBatch:N0} µs CPU/batch); p50 {latency.P50:N1} ms, p99 {latency.P99:N1}, p99.9 {latency.P999:N1}, max {latency.Max:N0}; " +
                              $"after 3 s p99 {latency.WarmP99:N1} max {latency.WarmMax:N0}" +
                              (result.BareLatency is { } b ? $"; bare reader p99 {b.P99:N1} max {b.Max:N0}" : ""));
+            ProgressLog.Step("  per message: " + string.Join(", ", result.WorkPerMessage.Select(w => $"{w.Key} {w.Value:0.###}")));
             if (Environment.GetEnvironmentVariable("RELAY_BENCH_TIMELINE") is { Length: > 0 })
             {
                 for (var q = 0; q < latency.QuarterSecondMax.Length; q++)
@@ -170,6 +180,28 @@ public sealed class FixedRateScenario(BenchContext context)
             await sink.CleanUpAsync(run);
             await db.DropAsync(run);
         }
+    }
+
+    /// <summary>The runtime's counters of work (exported on /metrics by the runtime instrumentation) and /proc's context switches.</summary>
+    private static async Task<Dictionary<string, double>> WorkAsync(RelayUnderTest relay)
+    {
+        var work = new Dictionary<string, double> { ["context switches"] = relay.ContextSwitches() };
+        try
+        {
+            var metrics = await relay.MetricsAsync();
+            foreach (var (name, label) in new[]
+                     {
+                         ("gc_heap_total_allocated", "allocated bytes"), ("thread_pool_work_item", "thread-pool work items"),
+                         ("lock_contention", "lock contentions"), ("gc_collections", "GCs"), ("gc_pause_time", "GC pause s"),
+                     })
+            {
+                if (metrics.Where(m => m.Key.Contains(name, StringComparison.Ordinal)).Select(m => (double?)m.Value).FirstOrDefault() is { } value) work[label] = value;
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+        }
+        return work;
     }
 
     private static FixedRateLatency Summarize(FixedRateRecorder recorder, long startMicros, long endMicros)
