@@ -1,6 +1,6 @@
 namespace Relay.Bench.Infrastructure;
 
-/// <summary>How big a run is: quick (under two minutes), standard (about 15 minutes on 2 cores), or full (the 10M-row backlog, 1M-row transaction).</summary>
+/// <summary>How big a run is: quick (about three minutes), standard (about 20 minutes on 2 cores), or full (the 10M-row backlog, 1M-row transaction).</summary>
 public enum BenchMode
 {
     Quick,
