@@ -178,6 +178,20 @@ public sealed class MarkdownReport(BenchResults results, BenchSettings settings,
                              $"{(f.BareLatency is { } b ? $"{F(b.P99)} / {F(b.Max, 0)}" : "—")} |");
         }
         _text.AppendLine();
+        if (results.FixedRates.Any(f => f.WorkPerMessage.Count > 0))
+        {
+            _text.AppendLine("Work per message, counted rather than timed, so the machine's load inflates it less than CPU time (context switches " +
+                             "of the relay's live threads from /proc; the rest from the runtime's metrics; GCs and GC pause are totals over the run):").AppendLine();
+            _text.AppendLine("| pipeline | build | offered rows/s | context switches | allocated bytes | thread-pool work items | lock contentions | GCs | GC pause ms |");
+            _text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+            foreach (var f in results.FixedRates)
+            {
+                double W(string key, double scale = 1) => f.WorkPerMessage.TryGetValue(key, out var v) ? v * scale : double.NaN;
+                _text.AppendLine($"| {f.Pipeline} | {f.Build} | {f.OfferedRate:N0} | {F(W("context switches"), 2)} | {N(W("allocated bytes"))} | {F(W("thread-pool work items"), 2)} | " +
+                                 $"{F(W("lock contentions"), 3)} | {N(W("GCs", f.Messages))} | {F(W("GC pause s", f.Messages * 1000.0))} |");
+            }
+            _text.AppendLine();
+        }
         var baseline = results.FixedRates.Where(f => f.Build == "baseline").ToList();
         if (baseline.Count > 0)
         {
