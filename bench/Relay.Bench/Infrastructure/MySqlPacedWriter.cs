@@ -31,7 +31,8 @@ public sealed class MySqlPacedWriter(string connectionString) : IRateWriter
             for (long i = 0; ; i++)
             {
                 var due = start + (long)((i + (double)client / connections) / perConnection * Stopwatch.Frequency);
-                if (due >= stop) return;
+                // Behind the schedule (a busy server), the loop stops at the deadline all the same.
+                if (due >= stop || Stopwatch.GetTimestamp() >= stop) return;
                 var wait = (due - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
                 if (wait >= 1) await Task.Delay(TimeSpan.FromMilliseconds(wait), cancellationToken);
                 id.Value = (client % 1000).ToString();
