@@ -2,10 +2,11 @@
 # Benchmarks Relay against the physical limits of this machine (see README.md, "Benchmark"): starts PostgreSQL,
 # MariaDB and Redis (installing them from Debian packages when missing), builds Relay and the bench in Release, and
 # runs bench/Relay.Bench. Writes bench/results/results.md (quick.md with --quick) and the plots beside it.
-# Usage: scripts/bench.sh [--quick|--full] [--only catchup,latency,footprint,growth]
+# Usage: scripts/bench.sh [--quick|--full] [--only catchup,latency,fixedrate,footprint,growth]
 # Environment: RELAY_BENCH_KAFKA_BOOTSTRAP (a real Kafka instead of the mock cluster), RELAY_BENCH_POSTGRES,
 # RELAY_BENCH_MYSQL, RELAY_BENCH_REDIS (other servers), RELAY_BENCH_BASELINE (a directory with another build's
-# Relay.dll, run beside this one for before/after ratios), RELAY_BENCH_TIMELINE=1 (latency per quarter second of each rate run).
+# Relay.dll, run beside this one for before/after ratios), RELAY_BENCH_TIMELINE=1 (latency per quarter second of each rate run),
+# RELAY_BENCH_FIXED_RATES=100,1000 / RELAY_BENCH_FIXED_SECONDS / RELAY_BENCH_FIXED_REPEAT / RELAY_BENCH_PIPELINES (the fixed-rate runs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -16,6 +17,8 @@ scripts/start-redis.sh >/dev/null
 # pg_recvlogical and mysqlbinlog are two of the limits.
 command -v pg_recvlogical >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client >/dev/null; }
 command -v mysqlbinlog >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-client >/dev/null; }
+# pgbench writes the fixed-rate runs' PostgreSQL rows (it comes with the server package).
+command -v pgbench >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; }
 # The plots need fonts.
 fc-list 2>/dev/null | grep -q . || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-dejavu-core fontconfig >/dev/null; }
 dotnet build bench/Relay.Bench -c Release -nologo -v quiet

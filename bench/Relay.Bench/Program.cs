@@ -27,6 +27,7 @@ ProgressLog.Step($"Kafka: {(kafka.IsMock ? "librdkafka mock cluster, 3 brokers i
 var started = DateTime.UtcNow;
 if (settings.Runs("catchup")) await new CatchUpScenario(context).RunAsync();
 if (settings.Runs("latency")) await new LatencyScenario(context).RunAsync();
+if (settings.Runs("fixedrate")) await new FixedRateScenario(context).RunAsync();
 if (settings.Runs("footprint")) await new FootprintScenario(context).RunAsync();
 if (settings.Runs("growth") && settings.Mode != BenchMode.Quick) await new GrowthScenario(context).RunAsync();
 var loadAfter = MachineInfo.LoadAverage();
@@ -42,13 +43,25 @@ var header = $"""
     {(settings.Mode == BenchMode.Quick ? "- Quick mode: drains of " + settings.CatchUpRows.ToString("N0") + " rows, so the relay's start-up (a second or two before its first message) weighs heavily on msg/s and the ratios: read the *steady* column, and the standard run for the goals.\n" : "")}- Relay: {MachineInfo.Command("git", "log", "-1", "--format=%h %s")}; run as its users run it (the built Relay.dll, configured by environment variables), measured from outside (/proc/&lt;pid&gt;/status VmHWM, /proc/&lt;pid&gt;/stat).
 
     """;
+var prefix = settings.Mode == BenchMode.Quick ? "quick-" : "";
 var markdown = new MarkdownReport(context.Results, settings, header).Render();
-var charts = Charts.Draw(context.Results, settings.ResultsDirectory, settings.Mode == BenchMode.Quick ? "quick-" : "");
+var charts = Charts.Draw(context.Results, settings.ResultsDirectory, prefix);
 markdown += string.Join("\n", charts.Select(c => $"![{c}]({c})")) + "\n";
+// The fixed-rate runs also have a file of their own; a run of only them writes only that one.
+var fixedRateOnly = context.Results.FixedRates.Count > 0 && context.Results.Drains.Count == 0 && context.Results.Latencies.Count == 0 && context.Results.Footprints.Count == 0;
 var name = settings.Mode == BenchMode.Quick ? "quick.md" : "results.md";
 var file = Path.Combine(settings.ResultsDirectory, name);
-await File.WriteAllTextAsync(file, markdown);
-ProgressLog.Step($"Wrote {file} and {string.Join(", ", charts)}; load average now {loadAfter}");
+if (!fixedRateOnly) await File.WriteAllTextAsync(file, markdown);
+if (context.Results.FixedRates.Count > 0)
+{
+    var fixedCharts = Charts.DrawFixedRate(context.Results, settings.ResultsDirectory, prefix);
+    var fixedMarkdown = new MarkdownReport(context.Results, settings, header).RenderFixedRate() + string.Join("\n", fixedCharts.Select(c => $"![{c}]({c})")) + "\n";
+    var fixedFile = Path.Combine(settings.ResultsDirectory, prefix + "fixedrate.md");
+    await File.WriteAllTextAsync(fixedFile, fixedMarkdown);
+    ProgressLog.Step($"Wrote {fixedFile} and {string.Join(", ", fixedCharts)}");
+    if (fixedRateOnly) markdown = fixedMarkdown;
+}
+if (!fixedRateOnly) ProgressLog.Step($"Wrote {file} and {string.Join(", ", charts)}; load average now {loadAfter}");
 Console.WriteLine();
 Console.WriteLine(markdown);
 return context.Results.Failures.Count == 0 ? 0 : 1;

@@ -1,6 +1,6 @@
 namespace Relay.Bench.Infrastructure;
 
-/// <summary>How big a run is: quick (under two minutes), standard (about 15 minutes on 2 cores), or full (the 10M-row backlog, 1M-row transaction).</summary>
+/// <summary>How big a run is: quick (about three minutes), standard (about 20 minutes on 2 cores), or full (the 10M-row backlog, 1M-row transaction).</summary>
 public enum BenchMode
 {
     Quick,
@@ -44,6 +44,16 @@ public sealed class BenchSettings
     public TimeSpan LatencyDuration => Mode switch { BenchMode.Quick => TimeSpan.FromSeconds(4), BenchMode.Standard => TimeSpan.FromSeconds(8), _ => TimeSpan.FromSeconds(20) };
 
     public int[] OfferedRates => Mode == BenchMode.Quick ? [5_000] : [1_000, 5_000, 20_000, 0];
+
+    /// <summary>Offered rates of single-row transactions for the fixed-rate runs (RELAY_BENCH_FIXED_RATES=100,1000 to choose).</summary>
+    public int[] FixedRates { get; init; } = Environment.GetEnvironmentVariable("RELAY_BENCH_FIXED_RATES") is { Length: > 0 } rates
+        ? rates.Split(',').Select(int.Parse).ToArray()
+        : [100, 1_000, 5_000];
+
+    /// <summary>How long the writer runs at each fixed rate (RELAY_BENCH_FIXED_SECONDS overrides).</summary>
+    public TimeSpan FixedRateDuration => Environment.GetEnvironmentVariable("RELAY_BENCH_FIXED_SECONDS") is { Length: > 0 } s
+        ? TimeSpan.FromSeconds(double.Parse(s, System.Globalization.CultureInfo.InvariantCulture))
+        : Mode switch { BenchMode.Quick => TimeSpan.FromSeconds(8), BenchMode.Standard => TimeSpan.FromSeconds(30), _ => TimeSpan.FromSeconds(60) };
 
     public int GrowthRows => Mode switch { BenchMode.Quick => 10_000, BenchMode.Standard => 50_000, _ => 200_000 };
 

@@ -137,6 +137,13 @@ public sealed class MySqlOutbox : OutboxDatabase
         await Execute(connection, $"DROP TABLE IF EXISTS {Table(run)}");
     }
 
+    public override async Task<long> CountAsync(string run)
+    {
+        await using var connection = await OpenAsync();
+        await using var cmd = new MySqlCommand($"SELECT COUNT(*) FROM {Table(run)}", connection);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
     private async Task<MySqlConnection> OpenAsync()
     {
         var connection = new MySqlConnection(_connectionString);

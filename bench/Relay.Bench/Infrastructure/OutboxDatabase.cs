@@ -22,5 +22,8 @@ public abstract class OutboxDatabase
 
     public abstract Task DropAsync(string run);
 
+    /// <summary>Rows in the run's table.</summary>
+    public abstract Task<long> CountAsync(string run);
+
     public static string Table(string run) => "bench_" + run.Replace('-', '_').Replace('.', '_');
 }

@@ -10,6 +10,9 @@ public sealed class ProcessMeter(int pid)
     private const double ClockTicksPerSecond = 100.0;
 
     public long PeakRssBytes { get; private set; }
+
+    /// <summary>Resident memory at the last sample (VmRSS).</summary>
+    public long RssBytes { get; private set; }
     public double CpuSeconds { get; private set; }
 
     /// <summary>Reads the counters now; false once the process is gone (the last values stay).</summary>
@@ -20,6 +23,7 @@ public sealed class ProcessMeter(int pid)
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
                 if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) PeakRssBytes = Math.Max(PeakRssBytes, Kilobytes(line) * 1024);
+                else if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) RssBytes = Kilobytes(line) * 1024;
             }
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             // Fields after the command name, which is in parentheses and may contain spaces.

@@ -77,6 +77,10 @@ public sealed class RelayUnderTest : IAsyncDisposable
         // Runtime knobs to compare (e.g. DOTNET_TieredPGO=0), for every relay the bench starts: "KEY=VALUE;KEY=VALUE".
         foreach (var pair in (Environment.GetEnvironmentVariable("RELAY_BENCH_RELAY_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
             if (pair.Split('=', 2) is [var name, var setting]) info.Environment[name] = setting;
+        // Knobs for the current build only, so a baseline run beside it (RELAY_BENCH_BASELINE) is the A of an A/B test.
+        if (relayDirectory is null)
+            foreach (var pair in (Environment.GetEnvironmentVariable("RELAY_BENCH_CURRENT_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+                if (pair.Split('=', 2) is [var name, var setting]) info.Environment[name] = setting;
         // Profiling: perf samples the relay with call graphs, and the runtime writes /tmp/perf-<pid>.map for the JIT-compiled frames.
         var perfDirectory = Environment.GetEnvironmentVariable("RELAY_BENCH_PERF");
         if (perfDirectory is { Length: > 0 })
@@ -156,6 +160,41 @@ public sealed class RelayUnderTest : IAsyncDisposable
             sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         }
         return sum;
+    }
+
+    /// <summary>Every series of /metrics summed per metric name (labels dropped).</summary>
+    public async Task<Dictionary<string, double>> MetricsAsync()
+    {
+        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in (await _http.GetStringAsync("/metrics")).Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#') continue;
+            var end = line.IndexOfAny(['{', ' ']);
+            if (end <= 0 || !double.TryParse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var value)) continue;
+            sums[line[..end]] = sums.GetValueOrDefault(line[..end]) + value;
+        }
+        return sums;
+    }
+
+    /// <summary>Context switches (voluntary and not) of the process's live threads, from /proc: a count of wake-ups that load does not inflate.</summary>
+    public long ContextSwitches()
+    {
+        long total = 0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{_process.Id}/task"))
+            {
+                try
+                {
+                    foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                        if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                            total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim());
+                }
+                catch (IOException) { } // the thread ended
+            }
+        }
+        catch (IOException) { }
+        return total;
     }
 
     public void ThrowIfExited()

@@ -10,6 +10,7 @@ public sealed class BenchResults
     public List<LatencyRun> Latencies { get; } = new();
     public List<GrowthRun> Growth { get; } = new();
     public List<DrainRun> Footprints { get; } = new();
+    public List<FixedRateRun> FixedRates { get; } = new();
     public List<string> Notes { get; } = new();
     public List<string> Failures { get; } = new();
 
@@ -18,6 +19,7 @@ public sealed class BenchResults
     public void Add(LatencyRun run) { lock (_gate) Latencies.Add(run); }
     public void Add(GrowthRun run) { lock (_gate) Growth.Add(run); }
     public void AddFootprint(DrainRun run) { lock (_gate) Footprints.Add(run); }
+    public void Add(FixedRateRun run) { lock (_gate) FixedRates.Add(run); }
     public void Note(string note) { lock (_gate) Notes.Add(note); }
     public void Fail(string failure) { lock (_gate) Failures.Add(failure); }
 

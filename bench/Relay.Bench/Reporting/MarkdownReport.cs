@@ -18,6 +18,7 @@ public sealed class MarkdownReport(BenchResults results, BenchSettings settings,
         Latency();
         Footprint();
         Growth();
+        FixedRate();
         Goals();
         if (results.Notes.Count > 0 || results.Failures.Count > 0)
         {
@@ -140,6 +141,89 @@ public sealed class MarkdownReport(BenchResults results, BenchSettings settings,
         _text.AppendLine();
     }
 
+    /// <summary>The fixed-rate section alone, for fixedrate.md.</summary>
+    public string RenderFixedRate()
+    {
+        _text.Clear();
+        _text.AppendLine(header);
+        FixedRate();
+        if (results.Notes.Count > 0 || results.Failures.Count > 0)
+        {
+            _text.AppendLine("## Notes").AppendLine();
+            foreach (var failure in results.Failures) _text.AppendLine($"- FAILED: {failure}");
+            foreach (var note in results.Notes) _text.AppendLine($"- {note}");
+            _text.AppendLine();
+        }
+        return _text.ToString();
+    }
+
+    private void FixedRate()
+    {
+        if (results.FixedRates.Count == 0) return;
+        _text.AppendLine($"## Fixed rate: single-row transactions at a steady offered rate ({settings.FixedRateDuration.TotalSeconds:0} s per rate, a fresh relay each)").AppendLine();
+        _text.AppendLine("CPU is the process's (user + system, /proc) from the moment the relay is ready and the log client connected to the moment " +
+                         "the last row is visible, so start-up is excluded; the *log client* (pg_recvlogical with pgoutput, or mysqlbinlog " +
+                         "--read-from-remote-server --stop-never, output to /dev/null) follows the same log over the same rows at the same time, " +
+                         "measured the same way. Latency: the row's insert time (the database's clock, in the payload) → a consumer of the sink sees it, " +
+                         "so it includes the commit; *after 3 s* leaves out the first 3 s after the start. *bare* is Npgsql's pgoutput reader in the " +
+                         "bench process on its own slot in the same run: what any .NET reader of the WAL sees on this machine at that moment. " +
+                         "RSS is VmRSS at the end of the run.").AppendLine();
+        _text.AppendLine("| pipeline | build | offered rows/s | achieved | relay µs CPU/msg | log client µs CPU/msg | × log client | RSS MB | mean batch | µs CPU/batch | p50 ms | p99 ms | p99.9 ms | max ms | p99 first 3 s | p99 after 3 s | max after 3 s | bare p99 / max ms |");
+        _text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        foreach (var f in results.FixedRates)
+        {
+            var l = f.Latency;
+            _text.AppendLine($"| {f.Pipeline} | {f.Build} | {f.OfferedRate:N0} | {N(f.AchievedRate)} | {F(f.RelayMicrosPerMessage, 0)} | {F(f.LimitMicrosPerMessage, 0)} | {X(f.CpuRatio)} | " +
+                             $"{N(f.SteadyRssBytes / 1048576.0)} | {F(f.MeanBatch)} | {F(f.RelayMicrosPerBatch, 0)} | {F(l.P50)} | {F(l.P99)} | {F(l.P999)} | {F(l.Max, 0)} | {F(l.WarmupP99)} | {F(l.WarmP99)} | {F(l.WarmMax, 0)} | " +
+                             $"{(f.BareLatency is { } b ? $"{F(b.P99)} / {F(b.Max, 0)}" : "—")} |");
+        }
+        _text.AppendLine();
+        if (results.FixedRates.Any(f => f.WorkPerMessage.Count > 0))
+        {
+            _text.AppendLine("Work per message, counted rather than timed, so the machine's load inflates it less than CPU time (context switches " +
+                             "of the relay's live threads from /proc; the rest from the runtime's metrics; GCs and GC pause are totals over the run):").AppendLine();
+            _text.AppendLine("| pipeline | build | offered rows/s | context switches | allocated bytes | thread-pool work items | lock contentions | GCs | GC pause ms |");
+            _text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+            foreach (var f in results.FixedRates)
+            {
+                double W(string key, double scale = 1) => f.WorkPerMessage.TryGetValue(key, out var v) ? v * scale : double.NaN;
+                _text.AppendLine($"| {f.Pipeline} | {f.Build} | {f.OfferedRate:N0} | {F(W("context switches"), 2)} | {N(W("allocated bytes"))} | {F(W("thread-pool work items"), 2)} | " +
+                                 $"{F(W("lock contentions"), 3)} | {N(W("GCs", f.Messages))} | {F(W("GC pause s", f.Messages * 1000.0))} |");
+            }
+            _text.AppendLine();
+        }
+        var baseline = results.FixedRates.Where(f => f.Build == "baseline").ToList();
+        if (baseline.Count > 0)
+        {
+            _text.AppendLine("Before / after, same run (each ratio is against the log client measured beside that build's run):").AppendLine();
+            _text.AppendLine("| pipeline | rows/s | before µs/msg | after µs/msg | before µs/batch | after µs/batch | before × log client | after × log client | before p99 / max after 3 s | after p99 / max after 3 s |");
+            _text.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+            foreach (var before in baseline)
+            {
+                // Rounds pair up in order: the n-th baseline run of a pipeline and rate with the n-th current one.
+                var round = baseline.Where(f => f.Pipeline == before.Pipeline && f.OfferedRate == before.OfferedRate).ToList().IndexOf(before);
+                var after = results.FixedRates.Where(f => f.Build == "current" && f.Pipeline == before.Pipeline && f.OfferedRate == before.OfferedRate).ElementAtOrDefault(round);
+                if (after is null) continue;
+                _text.AppendLine($"| {before.Pipeline} | {before.OfferedRate:N0} | {F(before.RelayMicrosPerMessage, 0)} | {F(after.RelayMicrosPerMessage, 0)} | {F(before.RelayMicrosPerBatch, 0)} | {F(after.RelayMicrosPerBatch, 0)} | {X(before.CpuRatio)} | {X(after.CpuRatio)} | " +
+                                 $"{F(before.Latency.WarmP99)} / {F(before.Latency.WarmMax, 0)} | {F(after.Latency.WarmP99)} / {F(after.Latency.WarmMax, 0)} |");
+            }
+            _text.AppendLine();
+        }
+        // Where the stalls were: the quarter seconds whose slowest row took over 50 ms.
+        var stalls = results.FixedRates.Where(f => f.Build == "current")
+            .Select(f => (f, Slow: f.Latency.QuarterSecondMax.Select((max, q) => (max, q)).Where(x => x.max > 50).ToList()))
+            .Where(x => x.Slow.Count > 0).ToList();
+        if (stalls.Count > 0)
+        {
+            _text.AppendLine("Quarter seconds whose slowest row took over 50 ms (seconds after the writer started: max ms; *bare* the bare reader's max in the same quarter second):").AppendLine();
+            foreach (var (f, slow) in stalls)
+                _text.AppendLine($"- {f.Pipeline} at {f.OfferedRate:N0}/s: " + string.Join(", ", slow.Take(12).Select(x =>
+                    $"{x.q / 4.0:0.00} s: {x.max:0}" + (f.BareLatency is { } b && x.q < b.QuarterSecondMax.Length ? $" (bare {b.QuarterSecondMax[x.q]:0})" : ""))) +
+                    (slow.Count > 12 ? $" and {slow.Count - 12} more" : ""));
+            _text.AppendLine();
+        }
+    }
+
     private void Goals()
     {
         var drains = results.Drains.Where(d => d.Build == "current").ToList();
@@ -175,6 +259,16 @@ public sealed class MarkdownReport(BenchResults results, BenchSettings settings,
                     binlog.MessagesPerSecond >= wal.MessagesPerSecond));
             }
         }
+        foreach (var f in results.FixedRates.Where(f => f.Build == "current" && f.OfferedRate == 1_000 && f.LimitName is not null))
+            rows.Add(($"CPU/msg ≤ 1.5× the log client at 1k rows/s, {f.Pipeline}", $"{X(f.CpuRatio)} ({F(f.RelayMicrosPerMessage, 0)} vs {F(f.LimitMicrosPerMessage, 0)} µs)", f.CpuRatio <= 1.5));
+        foreach (var f in results.FixedRates.Where(f => f.Build == "current" && f.OfferedRate == 1_000 && f.Pipeline.EndsWith("Redis", StringComparison.Ordinal)))
+            rows.Add(($"1k rows/s after 3 s: p99 ≤ 10 ms, max ≤ 50 ms, {f.Pipeline}", $"p99 {F(f.Latency.WarmP99)} ms, max {F(f.Latency.WarmMax, 0)} ms", f.Latency.WarmP99 <= 10 && f.Latency.WarmMax <= 50));
+        foreach (var f in results.FixedRates.Where(f => f.Build == "current" && f.OfferedRate == 5_000 && f.Pipeline.EndsWith("Redis", StringComparison.Ordinal)))
+            rows.Add(($"5k rows/s: p99 ≤ 25 ms, {f.Pipeline}", $"p99 {F(f.Latency.P99)} ms", f.Latency.P99 <= 25));
+        foreach (var f in results.FixedRates.Where(f => f.Build == "current" && f.OfferedRate == 1_000))
+            rows.Add(($"first 3 s p99 ≤ 50 ms, {f.Pipeline}", $"{F(f.Latency.WarmupP99)} ms", f.Latency.WarmupP99 <= 50));
+        foreach (var f in results.FixedRates.Where(f => f.Build == "current" && f.OfferedRate == 1_000))
+            rows.Add(($"steady RSS ≤ 100 MB at 1k rows/s, {f.Pipeline}", $"{N(f.SteadyRssBytes / 1048576.0)} MB", f.SteadyRssBytes <= 100L * 1048576));
         foreach (var d in drains.Where(x => x.Workload is CatchUpScenario.PostgresPollingWorkload or CatchUpScenario.MySqlPollingWorkload))
             rows.Add(($"polling ≥ 20k msg/s, {d.Workload} → {d.Sink}", $"{N(d.MessagesPerSecond)} msg/s", d.MessagesPerSecond >= 20_000));
         if (rows.Count == 0) return;

@@ -32,7 +32,7 @@ public sealed class BenchContext(BenchSettings settings, PostgresOutbox postgres
     public string NewRun(string what) => $"{what}{Interlocked.Increment(ref _runs)}{Environment.ProcessId % 1000}";
 
     /// <summary>Mean batch size and publish time from the relay's /metrics (NaN when it has none).</summary>
-    private static async Task<(double Batch, double CommitMilliseconds)> BatchStatisticsAsync(RelayUnderTest relay)
+    public static async Task<(double Batch, double CommitMilliseconds)> BatchStatisticsAsync(RelayUnderTest relay)
     {
         try
         {

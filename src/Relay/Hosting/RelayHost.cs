@@ -126,12 +126,17 @@ public static class RelayHost
                 metrics.AddMeter(RelayTelemetry.Name).AddRuntimeInstrumentation();
                 if (settings.HttpEnabled && settings.Prometheus) metrics.AddPrometheusExporter();
                 if (settings.Console) metrics.AddConsoleExporter();
-            })
-            .WithTracing(tracing =>
+            });
+        // Spans only when something exports them: a listener without an exporter has every batch build a span, its tags
+        // and links for nobody.
+        if (settings.Console || settings.OtlpEndpoint is not null)
+        {
+            otel.WithTracing(tracing =>
             {
                 tracing.AddSource(RelayTelemetry.Name);
                 if (settings.Console) tracing.AddConsoleExporter();
             });
+        }
         if (settings.OtlpEndpoint is { } endpoint)
         {
             if (settings.OtlpFromEnvironment && settings.OtlpProtocol is null)

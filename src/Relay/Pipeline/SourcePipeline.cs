@@ -250,8 +250,14 @@ public sealed class SourcePipeline(
             // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
             // the batch is committed, and finishing the acknowledgement spares the next start a redo.
             _stage = Stages.Acknowledge;
-            using (var acknowledgeTimeout = new CancellationTokenSource(AcknowledgeTimeout))
-                await source.AcknowledgeAsync(position, acknowledgeTimeout.Token);
+            // The timeout's timer is armed only when the acknowledgement waits: most complete at once, and a timer per
+            // batch is a fixed cost a trickle of one-row batches pays in full.
+            using (var acknowledgeTimeout = new CancellationTokenSource())
+            {
+                var acknowledging = source.AcknowledgeAsync(position, acknowledgeTimeout.Token);
+                if (!acknowledging.IsCompleted) acknowledgeTimeout.CancelAfter(AcknowledgeTimeout);
+                await acknowledging;
+            }
             _stage = Stages.Read;
             logger.LogDebug("Source {Source}: committed {Count} messages up to {Position}", sourceName, messages.Length, position.Value);
         }

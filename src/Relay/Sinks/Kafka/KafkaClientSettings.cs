@@ -28,8 +28,11 @@ internal static class KafkaClientSettings
             Partitioner = Partitioner.Murmur2Random,
             EnableDeliveryReports = true,
         };
-        // Batches are handed over whole, so a short linger fills produce requests without adding much latency.
-        if (!options.Config.ContainsKey("linger.ms") && !options.Config.ContainsKey("queue.buffering.max.ms")) config.LingerMs = 5;
+        // Batches are handed over whole, so a short linger fills produce requests without adding much latency. A
+        // transaction waits for all its messages before it commits, so there a linger only delays them: nothing is sent
+        // later than the batch's last message, and librdkafka still packs what queues while a request is in flight.
+        if (!options.Config.ContainsKey("linger.ms") && !options.Config.ContainsKey("queue.buffering.max.ms"))
+            config.LingerMs = options.IsExactlyOnce ? 0 : 5;
         // A delivery report is only counted and checked for an error: copying each message's key, value and headers
         // back into managed memory for it would cost as much as producing it.
         if (!options.Config.ContainsKey("dotnet.producer.delivery.report.fields")) config.DeliveryReportFields = "none";

@@ -70,9 +70,6 @@ internal sealed class KafkaSinkClient : IDisposable
         }
     }
 
-    /// <summary>Sends everything produced so far without waiting for linger.ms; returns when the brokers acknowledged it all.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken) => Task.Run(() => _producer.Flush(cancellationToken), CancellationToken.None);
-
     /// <summary>
     /// Produces the position record: keyed by the source name, so compaction keeps the last one. A null
     /// position is a tombstone: the source then has no committed position (relay offsets reset --delete).

@@ -64,9 +64,9 @@ internal sealed class TransactionalKafkaSink(KafkaSinkOptions options, ILogger l
             var delivery = new DeliveryTracker(messages.Count + 1);
             await client.ProduceAsync(messages, delivery, cancellationToken);
             await client.ProducePositionAsync(position, delivery, cancellationToken);
-            // Flushing sends at once what linger.ms would hold back (waiting for the reports alone paid the linger on
-            // every batch); it stops when the token fires, as the wait for the reports does.
-            await client.FlushAsync(cancellationToken);
+            // No linger holds the messages back (linger.ms 0 for transactions, KafkaClientSettings), so the reports come
+            // as soon as the brokers acknowledge: no flush, which held a thread-pool thread in librdkafka for every batch.
+            // The wait stops when the token fires.
             await delivery.WaitAsync(options.TransactionTimeout + Slack, cancellationToken);
 
             // Last chance to back out; once the commit starts it runs to its end, as a commit is all or nothing.

@@ -92,29 +92,37 @@ public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logge
     public async Task PublishAsync(IReadOnlyList<OutboxMessage> messages, SourcePosition position, CancellationToken cancellationToken)
     {
         if (_redis is null) throw new InvalidOperationException("InitializeAsync must run before PublishAsync.");
-        var keys = new List<RedisKey> { _epochKey, _offsetsKey };
-        var streamIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        var args = new List<RedisValue>(4 + messages.Count * 12)
-        {
-            _epoch, _sourceName, position.Value, options.MaxStreamLength is { } max ? max : RedisValue.EmptyString,
-        };
+        // The script's arguments are counted first and written into one array of that size: a batch at a trickle is one
+        // message, and its fixed cost is mostly such allocations.
+        var argCount = 4;
+        foreach (var message in messages) argCount += 2 + 2 * FieldPairs(message);
+        var args = new RedisValue[argCount];
+        args[0] = _epoch;
+        args[1] = _sourceName;
+        args[2] = position.Value;
+        args[3] = options.MaxStreamLength is { } max ? max : RedisValue.EmptyString;
+        var keys = new List<RedisKey>(3) { _epochKey, _offsetsKey };
+        // Topics per batch are few: a list searched from its end finds the usual one (the last message's) at once.
+        var topics = new List<string>(1);
+        var at = 4;
         foreach (var message in messages)
         {
             var stream = _shards.ChannelOf(message);
-            if (!streamIndex.TryGetValue(stream, out var index))
+            var index = topics.LastIndexOf(stream);
+            if (index < 0)
             {
+                topics.Add(stream);
                 keys.Add(stream);
-                index = keys.Count; // Lua arrays start at 1
-                streamIndex[stream] = index;
+                index = topics.Count - 1;
             }
-            AddFields(args, index, message);
+            at = AddFields(args, at, index + 3, message); // Lua arrays start at 1, after the epoch and offsets keys
         }
 
         // Once sent, the script runs to its end or writes nothing; it is not cut short by cancellation.
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await _redis.GetDatabase().ScriptEvaluateAsync(PublishScript, keys.ToArray(), args.ToArray());
+            await _redis.GetDatabase().ScriptEvaluateAsync(PublishScript, keys.ToArray(), args);
         }
         catch (RedisServerException e) when (e.Message.Contains(FencedError, StringComparison.Ordinal))
         {
@@ -131,21 +139,29 @@ public sealed class RedisSink(RedisSinkOptions options, ILogger<RedisSink> logge
         }
     }
 
-    /// <summary>The stream index, the field count, then the fields: "key" and "value" (when not null) and one "h.&lt;name&gt;" per header.</summary>
-    private void AddFields(List<RedisValue> args, int streamIndex, OutboxMessage message)
+    /// <summary>The entry's field-value pairs: "key" and "value" (when not null), one per header, and at least one (XADD needs a field).</summary>
+    private static int FieldPairs(OutboxMessage message) =>
+        Math.Max(1, message.Headers.Count + (message.Key is null ? 0 : 1) + (message.Value is null ? 0 : 1));
+
+    /// <summary>
+    /// Writes from <paramref name="at"/> the stream index, the field count, then the fields: "key" and "value" (when
+    /// not null) and one "h.&lt;name&gt;" per header; returns where the next message starts.
+    /// </summary>
+    private int AddFields(RedisValue[] args, int at, int streamIndex, OutboxMessage message)
     {
-        var count = message.Headers.Count + (message.Key is null ? 0 : 1) + (message.Value is null ? 0 : 1);
-        args.Add(streamIndex);
-        args.Add(Math.Max(count, 1) * 2);
-        if (message.Key is not null) { args.Add(KeyFieldValue); args.Add(message.Key); }
-        if (message.Value is not null) { args.Add(ValueFieldValue); args.Add(message.Value); }
+        var pairs = FieldPairs(message);
+        args[at++] = streamIndex;
+        args[at++] = pairs * 2;
+        if (message.Key is not null) { args[at++] = KeyFieldValue; args[at++] = message.Key; }
+        if (message.Value is not null) { args[at++] = ValueFieldValue; args[at++] = message.Value; }
         for (var i = 0; i < message.Headers.Count; i++)
         {
             var (name, value) = message.Headers[i];
-            args.Add(HeaderField(name));
-            args.Add(value);
+            args[at++] = HeaderField(name);
+            args[at++] = value;
         }
-        if (count == 0) { args.Add(ValueFieldValue); args.Add(RedisValue.EmptyString); } // XADD needs a field
+        if (message.Headers.Count == 0 && message.Key is null && message.Value is null) { args[at++] = ValueFieldValue; args[at++] = RedisValue.EmptyString; }
+        return at;
     }
 
     private static readonly RedisValue KeyFieldValue = KeyField;
