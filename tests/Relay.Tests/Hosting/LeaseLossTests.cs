@@ -50,8 +50,9 @@ public sealed class LeaseLossTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A private MariaDB whose global wait_timeout (3 s) ends any session idle for longer: the active replica's lease
-    /// session idles between checks, yet keeps the lease; a second replica started after 15 s idle stands by.
+    /// A private MariaDB whose global wait_timeout (1 s) ends any session idle for longer, shorter than the lease's check
+    /// interval (2 s): the active replica's lease session idles between checks, yet keeps the lease (it sets its own
+    /// wait_timeout); a second replica started after 15 s idle stands by.
     /// </summary>
     [Theory]
     [InlineData("MySqlBinlog")]
@@ -59,7 +60,7 @@ public sealed class LeaseLossTests(ITestOutputHelper output)
     public async Task An_idle_MySQL_lease_outlives_a_short_wait_timeout_and_no_two_replicas_are_active(string kind)
     {
         const int rows = 300;
-        await using var server = await MariaDbInstance.StartAsync("--wait-timeout=3", "--interactive-timeout=3");
+        await using var server = await MariaDbInstance.StartAsync("--wait-timeout=1", "--interactive-timeout=1");
         await using var source = await ReplicatedSource.CreateAsync(kind, "idle", await MySqlDatabase.CreateOnAsync(server.AdminConnectionString));
         var (first, firstHttp) = await source.StartActiveAsync();
 
