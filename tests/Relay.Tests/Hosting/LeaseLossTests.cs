@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using MySqlConnector;
 using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
 using Relay.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -80,6 +82,38 @@ public sealed class LeaseLossTests(ITestOutputHelper output)
         Assert.Equal(("standby", false), await source.StateAsync(secondHttp));
         Assert.DoesNotContain("lost the lease", first.Output, StringComparison.Ordinal);
         Assert.False(first.HasExited || second.HasExited, source.Outputs);
+    }
+
+    /// <summary>
+    /// A walsender of a relay that lost its lease (here one the test opens, as the same role, and keeps answering) still
+    /// holds the slot: the replica that wins the lease ends it (pg_terminate_backend, allowed for the role's own backends)
+    /// instead of waiting, which here would be forever.
+    /// </summary>
+    [Fact]
+    public async Task The_new_lease_holder_ends_a_walsender_left_on_the_slot_and_streams()
+    {
+        await using var source = await ReplicatedSource.CreateAsync("PostgresReplication", "slot");
+        var (first, _) = await source.StartActiveAsync(); // creates the slot and the publication
+        Assert.Equal(0, await first.StopAsync(TimeSpan.FromSeconds(60)));
+
+        await using var zombie = new LogicalReplicationConnection(source.Database.ConnectionString);
+        await zombie.Open();
+        using var zombieStop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var zombieReads = Task.Run(async () =>
+        {
+            await foreach (var _ in zombie.StartReplication(new PgOutputReplicationSlot(source.Slot), new PgOutputReplicationOptions(source.Slot, PgOutputProtocolVersion.V1), zombieStop.Token))
+            {
+            }
+        });
+        await ((PostgresDatabase)source.Database).WaitForSlotStreamingAsync(source.Slot);
+
+        var (second, _) = await source.StartActiveAsync();
+        var ended = await Assert.ThrowsAnyAsync<Exception>(() => zombieReads.WaitAsync(TimeSpan.FromSeconds(90)));
+        Assert.IsNotType<TimeoutException>(ended);
+        Assert.Contains("still held by walsender", second.Output, StringComparison.Ordinal);
+
+        var committed = await source.Workload.WriteAsync(1, 20, TimeSpan.Zero, CancellationToken.None);
+        await source.AssertExactlyOnceAsync(20, committed);
     }
 
     /// <summary>Ends the server session holding the source's lease (pg_terminate_backend, KILL); returns its id.</summary>
