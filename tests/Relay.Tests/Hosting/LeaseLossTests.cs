@@ -30,11 +30,7 @@ public sealed class LeaseLossTests(ITestOutputHelper output)
         var (standby, standbyHttp) = await source.StartStandbyAsync();
 
         using var writing = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        var writers = source.Workload.WriteAsync(3, rows, TimeSpan.FromSeconds(25), writing.Token);
-        var until = DateTime.UtcNow + Deadline;
-        while (await source.Reader.CountAsync() == 0 && DateTime.UtcNow < until && !writers.IsFaulted) await Task.Delay(50);
-        if (writers.IsFaulted) await writers;
-        Assert.True(await source.Reader.CountAsync() > 0, $"The active replica published nothing:\n{source.Outputs}");
+        var writers = await source.StartWritingAsync(rows, TimeSpan.FromSeconds(25), writing.Token);
 
         var session = await EndLeaseSessionAsync(source);
         var clock = Stopwatch.StartNew();

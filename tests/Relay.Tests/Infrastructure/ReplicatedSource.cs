@@ -12,6 +12,9 @@ namespace Relay.Tests.Infrastructure;
 public sealed class ReplicatedSource : IAsyncDisposable
 {
     private static readonly string[] Types = ["order", "invoice"];
+
+    /// <summary>How long a replica may take to start: minutes when the 2-core machine runs other suites beside this one.</summary>
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromMinutes(3);
     private readonly List<(RelayProcess Relay, RelayHttp Http)> _replicas = new();
     private readonly string _redis;
 
@@ -84,7 +87,7 @@ public sealed class ReplicatedSource : IAsyncDisposable
     public async Task<(RelayProcess Relay, RelayHttp Http)> StartActiveAsync(int? uid = null)
     {
         var (relay, http) = StartReplica(uid);
-        await http.WaitForReadinessAsync(relay, (status, json) => status == HttpStatusCode.OK && RelayHttp.StateOf(json, Source) == "streaming");
+        await http.WaitForReadinessAsync(relay, (status, json) => status == HttpStatusCode.OK && RelayHttp.StateOf(json, Source) == "streaming", StartDeadline);
         if (Kind == "PostgresReplication") await ((PostgresDatabase)Database).WaitForSlotStreamingAsync(Slot, () => relay.HasExited ? relay.Output : null);
         return (relay, http);
     }
@@ -93,8 +96,22 @@ public sealed class ReplicatedSource : IAsyncDisposable
     public async Task<(RelayProcess Relay, RelayHttp Http)> StartStandbyAsync(int? uid = null)
     {
         var (relay, http) = StartReplica(uid);
-        await http.WaitForReadinessAsync(relay, (status, json) => status == HttpStatusCode.OK && RelayHttp.StateOf(json, Source) == "standby");
+        await http.WaitForReadinessAsync(relay, (status, json) => status == HttpStatusCode.OK && RelayHttp.StateOf(json, Source) == "standby", StartDeadline);
         return (relay, http);
+    }
+
+    /// <summary>
+    /// Starts 3 writers committing <paramref name="rows"/> rows over <paramref name="duration"/> and waits (up to 90 s) until
+    /// the active replica published some; returns the writers (the committed version per aggregate).
+    /// </summary>
+    public async Task<Task<IReadOnlyDictionary<int, int>>> StartWritingAsync(int rows, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var writers = Workload.WriteAsync(3, rows, duration, cancellationToken);
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (await Reader.CountAsync() == 0 && DateTime.UtcNow < until && !writers.IsFaulted) await Task.Delay(50);
+        if (writers.IsFaulted) await writers; // the writers' failure, not the relay's
+        Assert.True(await Reader.CountAsync() > 0, $"The active replica published nothing:\n{Outputs}");
+        return writers;
     }
 
     /// <summary>The source's state and active flag from a replica's /readyz; null while the endpoint does not answer.</summary>
