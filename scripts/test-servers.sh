@@ -11,6 +11,8 @@ mysql=$("$here/start-mariadb.sh" | tail -n 1)
 prometheus=$("$here/install-prometheus.sh" | tail -n 1)
 nats=$("$here/start-nats.sh" | tail -n 1)
 rabbitmq=$("$here/start-rabbitmq.sh" | tail -n 1)
+# The partition tests (PartitionTests) cut one relay process off with loopback firewall rules matching its uid.
+command -v iptables >/dev/null || { apt-get update -q >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables >&2; }
 echo "export RELAY_TEST_POSTGRES='$pg'"
 echo "export RELAY_TEST_REDIS='$redis'"
 echo "export RELAY_TEST_MYSQL='$mysql'"

@@ -14,6 +14,15 @@ public interface IOutboxSource : IAsyncDisposable
     Task AcquireAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Runs while this relay reads the source and throws <see cref="SourceLeaseLostException"/> as soon as it no longer
+    /// holds the lease <see cref="AcquireAsync"/> took (a check failed, or took too long); the pipeline then cancels the
+    /// batch in flight and stands by. After each check that found the lease held it calls <paramref name="held"/> with how
+    /// long that news lasts (until the next check is overdue): a source that reads nothing and hears nothing for longer
+    /// is reported stalled. A source without a lease of its own never throws nor calls.
+    /// </summary>
+    Task WatchLeaseAsync(Action<TimeSpan> held, CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken);
+
+    /// <summary>
     /// Streams batches in commit order, skipping everything <paramref name="committed"/> (the sink's
     /// committed position, null when nothing was ever committed) already covers. A source may wait
     /// inside the enumerator for the acknowledgement of the previous batch.

@@ -15,4 +15,9 @@ public enum SourceState
     Failed,
     /// <summary>The relay is shutting down.</summary>
     Stopped,
+    /// <summary>
+    /// This relay took the lease and was streaming, but has read nothing and heard nothing from the database (no batch,
+    /// no answered lease check) for longer than its lease checks allow: it cannot tell whether it still reads.
+    /// </summary>
+    Stalled,
 }

@@ -9,6 +9,8 @@ public sealed class SourceStatus(string name, string kind, string sink)
 {
     private readonly Lock _lock = new();
     private SourceState _state = SourceState.Starting;
+    private long? _heardUntil;
+    private TimeSpan _heardLasts;
     private DateTimeOffset _since = DateTimeOffset.UtcNow;
     private bool _acquiring;
     private bool _active;
@@ -24,10 +26,30 @@ public sealed class SourceStatus(string name, string kind, string sink)
     public string Kind => kind;
     public string Sink => sink;
 
-    public SourceState State { get { lock (_lock) return _state; } }
+    public SourceState State { get { lock (_lock) return CurrentState; } }
 
-    /// <summary>True while this replica holds the source's lease and may publish.</summary>
-    public bool Active { get { lock (_lock) return _active; } }
+    /// <summary>True while this replica holds the source's lease and may publish (and is not stalled, unable to tell).</summary>
+    public bool Active { get { lock (_lock) return _active && CurrentState != SourceState.Stalled; } }
+
+    /// <summary>Streaming turns into stalled once the last news from the database is overdue; every other state is as set.</summary>
+    private SourceState CurrentState =>
+        _state == SourceState.Streaming && _heardUntil is { } until && System.Diagnostics.Stopwatch.GetTimestamp() > until
+            ? SourceState.Stalled
+            : _state;
+
+    /// <summary>
+    /// News from the database: a lease check found the lease held (<paramref name="lasts"/> is how long until the next
+    /// one is overdue), or, with <paramref name="lasts"/> null, the source read a batch (lasting as long as the last check's).
+    /// </summary>
+    public void Heard(TimeSpan? lasts = null)
+    {
+        lock (_lock)
+        {
+            if (lasts is { } l) _heardLasts = l;
+            if (_heardLasts <= TimeSpan.Zero) return; // a source without lease checks is never reported stalled
+            _heardUntil = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(_heardLasts.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        }
+    }
 
     /// <summary>Starting: the pipeline is connecting or waiting for the source's lease.</summary>
     public void Starting()
@@ -36,6 +58,7 @@ public sealed class SourceStatus(string name, string kind, string sink)
         {
             _acquiring = true;
             _active = false;
+            _heardUntil = null;
             // The next lag sample tells whether another relay holds the lease (a standby) or not (a start-up);
             // an older sample may have seen this relay's own lease.
             Set(SourceState.Starting);
@@ -56,6 +79,23 @@ public sealed class SourceStatus(string name, string kind, string sink)
     public void Streaming()
     {
         lock (_lock) Set(SourceState.Streaming);
+    }
+
+    /// <summary>
+    /// The lease is lost (the server ended its session, or a check went unanswered): this replica stops publishing and
+    /// stands by to win it again. <paramref name="reason"/> must hold no secret.
+    /// </summary>
+    public void LeaseLost(string reason)
+    {
+        lock (_lock)
+        {
+            _acquiring = true;
+            _active = false;
+            _heardUntil = null;
+            _lastError = reason;
+            _lastErrorAt = DateTimeOffset.UtcNow;
+            Set(SourceState.Starting);
+        }
     }
 
     /// <summary>The pipeline failed; it starts over after a backoff. <paramref name="error"/> must hold no secret.</summary>
@@ -137,7 +177,8 @@ public sealed class SourceStatus(string name, string kind, string sink)
     {
         lock (_lock)
         {
-            return new SourceStatusSnapshot(name, kind, sink, _state, _since, _active, _lastError, _lastErrorAt, _lastPublishAt,
+            var state = CurrentState;
+            return new SourceStatusSnapshot(name, kind, sink, state, _since, _active && state != SourceState.Stalled, _lastError, _lastErrorAt, _lastPublishAt,
                 _lag, _lagAt, _lagError);
         }
     }

@@ -15,6 +15,8 @@ namespace Relay.Pipeline;
 /// commit) → acknowledge the source. Any failure tears the whole pipeline down and starts it
 /// again from the sink's committed position, which is what makes a crash at any instant safe:
 /// the source is acknowledged only after the commit, and on start what the commit covers is skipped.
+/// While it holds the source's lease the source checks it; once lost, the run is cancelled (the batch in flight
+/// too: only the sink's fencing can let a commit already sent finish) and the pipeline stands by to win it again.
 /// </summary>
 public sealed class SourcePipeline(
     string sourceName,
@@ -87,6 +89,11 @@ public sealed class SourcePipeline(
                     // Not a crash loop: restart at once, and let a new failure chain back off from the start.
                     Restarting(ended.InnerException!, TimeSpan.Zero);
                 }
+                catch (SourceLeaseLostException lost)
+                {
+                    // Not a failure of this relay: stand by at once (acquiring waits for the lease as a standby does).
+                    LeaseLost(lost);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -105,7 +112,7 @@ public sealed class SourcePipeline(
     }
 
     private static bool IsRetryable(Exception e, CancellationToken cancellationToken) =>
-        e is not (RelayFatalException or HealthyRunEnded) && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested);
+        e is not (RelayFatalException or HealthyRunEnded or SourceLeaseLostException) && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested);
 
     private async ValueTask RunAttemptAsync(CancellationToken cancellationToken)
     {
@@ -152,6 +159,18 @@ public sealed class SourcePipeline(
             sourceName, _stage, delay, scrubber?.Scrub(e.ToString()) ?? e.ToString());
     }
 
+    private void LeaseLost(SourceLeaseLostException e)
+    {
+        var reason = scrubber?.Scrub(e.Message) ?? e.Message;
+        status?.LeaseLost(reason);
+        telemetry.PipelineRestarts.Add(1,
+            new KeyValuePair<string, object?>(RelayTelemetry.SourceTag, sourceName),
+            new KeyValuePair<string, object?>(RelayTelemetry.ErrorTypeTag, e.GetType().Name));
+        logger.LogWarning("Source {Source}: lost the lease in stage {Stage}; stopped publishing and standing by: {Reason}{Cause}",
+            sourceName, _stage, reason, e.InnerException is { } cause ? " (" + Describe(cause) + ")" : "");
+        _lastFailure = null;
+    }
+
     /// <summary>A run that had been streaming for a while failed: the retry chain ends so the next one backs off from the start.</summary>
     private sealed class HealthyRunEnded(Exception inner) : Exception("The pipeline failed after streaming for a while.", inner);
 
@@ -167,8 +186,53 @@ public sealed class SourcePipeline(
         await source.AcquireAsync(stop.Token);
         var acquired = Stopwatch.GetElapsedTime(started);
         status?.Acquired();
+
+        // From here on the lease is checked: once it is lost, everything this run does is cancelled.
+        using var leaseLost = new CancellationTokenSource();
+        using var endWatch = new CancellationTokenSource();
+        SourceLeaseLostException? lost = null;
+        var watch = WatchLeaseAsync(source, e =>
+        {
+            lost = e;
+            leaseLost.Cancel();
+            stop.Cancel();
+        }, endWatch.Token);
+        try
+        {
+            await StreamAsync(source, sink, stop.Token, leaseLost.Token, started, acquired);
+        }
+        catch (Exception) when (lost is not null)
+        {
+            // Whatever the cancelled run threw (cancellation, a read cut off with the connection), the cause is the lease.
+            throw lost;
+        }
+        finally
+        {
+            endWatch.Cancel();
+            await watch;
+        }
+        if (lost is not null) throw lost;
+    }
+
+    private async Task WatchLeaseAsync(IOutboxSource source, Action<SourceLeaseLostException> onLost, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await source.WatchLeaseAsync(lasts => status?.Heard(lasts), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (SourceLeaseLostException e)
+        {
+            onLost(e);
+        }
+    }
+
+    private async Task StreamAsync(IOutboxSource source, IOutboxSink sink, CancellationToken stopToken, CancellationToken leaseLost, long started, TimeSpan acquired)
+    {
         _stage = Stages.Initialize;
-        var committed = await sink.InitializeAsync(sourceName, stop.Token);
+        var committed = await sink.InitializeAsync(sourceName, stopToken);
         status?.Streaming();
         _stage = Stages.Read;
         logger.LogInformation("Source {Source}: resuming after committed position {Position}", sourceName, committed?.Value ?? "(none)");
@@ -185,7 +249,7 @@ public sealed class SourcePipeline(
         var reading = ReadAsync(source, committed, queue, stopReading.Token);
         try
         {
-            await PublishAsync(source, sink, new BatchAssembler(queue, maxBatchRows), stop.Token);
+            await PublishAsync(source, sink, new BatchAssembler(queue, maxBatchRows), stopToken, leaseLost);
         }
         finally
         {
@@ -196,12 +260,13 @@ public sealed class SourcePipeline(
         await reading;
     }
 
-    private static async Task ReadAsync(IOutboxSource source, SourcePosition? committed, SourceBatchQueue queue, CancellationToken cancellationToken)
+    private async Task ReadAsync(IOutboxSource source, SourcePosition? committed, SourceBatchQueue queue, CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var batch in source.ReadAsync(committed, cancellationToken).WithCancellation(cancellationToken))
             {
+                status?.Heard();
                 // A batch without rows still moves the committed position (a quiet outbox on a busy log).
                 await queue.WriteAsync(batch, cancellationToken);
             }
@@ -217,7 +282,7 @@ public sealed class SourcePipeline(
         }
     }
 
-    private async Task PublishAsync(IOutboxSource source, IOutboxSink sink, BatchAssembler batches, CancellationToken cancellationToken)
+    private async Task PublishAsync(IOutboxSource source, IOutboxSink sink, BatchAssembler batches, CancellationToken cancellationToken, CancellationToken leaseLost)
     {
         while (await batches.NextAsync(cancellationToken) is var (rows, position, commitTime))
         {
@@ -248,11 +313,12 @@ public sealed class SourcePipeline(
             if (messages.Length > 0) status?.Published();
 
             // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
-            // the batch is committed, and finishing the acknowledgement spares the next start a redo.
+            // the batch is committed, and finishing the acknowledgement spares the next start a redo. A lost
+            // lease does: the new holder's start redoes it from the sink's committed position.
             _stage = Stages.Acknowledge;
             // The timeout's timer is armed only when the acknowledgement waits: most complete at once, and a timer per
             // batch is a fixed cost a trickle of one-row batches pays in full.
-            using (var acknowledgeTimeout = new CancellationTokenSource())
+            using (var acknowledgeTimeout = CancellationTokenSource.CreateLinkedTokenSource(leaseLost))
             {
                 var acknowledging = source.AcknowledgeAsync(position, acknowledgeTimeout.Token);
                 if (!acknowledging.IsCompleted) acknowledgeTimeout.CancelAfter(AcknowledgeTimeout);

@@ -8,4 +8,10 @@ public interface ISourceLease : IAsyncDisposable
 {
     /// <summary>Waits until this relay holds the lease.</summary>
     Task AcquireAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Checks the held lease every check interval until cancelled, calling <paramref name="held"/> after each good check
+    /// (with how long until the next one is overdue); throws <see cref="SourceLeaseLostException"/> once it is lost.
+    /// </summary>
+    Task WatchAsync(Action<TimeSpan> held, CancellationToken cancellationToken);
 }

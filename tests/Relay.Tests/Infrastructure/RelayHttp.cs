@@ -59,9 +59,9 @@ public sealed class RelayHttp : IDisposable
                 if (until(status, body)) return body;
                 last = $"{(int)status} {body}";
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                last = e.Message; // not listening yet
+                last = e.Message; // not listening yet, or too slow to answer on a loaded machine: ask again
             }
             await Task.Delay(100);
         }

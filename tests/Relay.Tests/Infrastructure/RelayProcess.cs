@@ -32,11 +32,17 @@ public sealed partial class RelayProcess : IDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static RelayProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static RelayProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => Start(environment, null, args);
+
+    /// <summary>
+    /// Starts the relay as <paramref name="uid"/> (through setpriv) when given: a throwaway uid that firewall rules can
+    /// match (see <see cref="NetworkCut"/>). The working directory is handed to that uid and is its HOME.
+    /// </summary>
+    public static RelayProcess Start(IReadOnlyDictionary<string, string> environment, int? uid, params string[] args)
     {
         var workDir = Directory.CreateTempSubdirectory("relay-run-").FullName;
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
+        var info = new ProcessStartInfo(uid is null ? dotnet : "setpriv")
         {
             WorkingDirectory = workDir,
             RedirectStandardOutput = true,
@@ -44,6 +50,14 @@ public sealed partial class RelayProcess : IDisposable
             RedirectStandardInput = true, // nobody types: a command that asks for confirmation sees no terminal
             UseShellExecute = false,
         };
+        if (uid is { } u)
+        {
+            // setpriv execs the relay: the process id stays the relay's, so kill and wait work as without it.
+            foreach (var arg in new[] { "--reuid", u.ToString(), "--regid", u.ToString(), "--clear-groups", "--", dotnet }) info.ArgumentList.Add(arg);
+            _ = Chown(workDir, u, u);
+            info.Environment["HOME"] = workDir;
+            info.Environment["DOTNET_CLI_HOME"] = workDir;
+        }
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Relay.dll"));
         foreach (var arg in args) info.ArgumentList.Add(arg);
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("Relay__", StringComparison.OrdinalIgnoreCase)
@@ -129,4 +143,7 @@ public sealed partial class RelayProcess : IDisposable
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Chown(string path, int owner, int group);
 }

@@ -42,6 +42,8 @@ internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSourc
 
     public abstract Task AcquireAsync(CancellationToken cancellationToken);
 
+    public abstract Task WatchLeaseAsync(Action<TimeSpan> held, CancellationToken cancellationToken);
+
     /// <summary>
     /// Checks the database and opens its log after <paramref name="committed"/> (null: nothing committed yet).
     /// Returns where the log starts when the source can name it; on a first start that position is committed at

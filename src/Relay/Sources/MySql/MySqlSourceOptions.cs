@@ -9,6 +9,9 @@ public abstract class MySqlSourceOptions : SourceOptions
     /// <summary>MySqlConnector connection string of the server holding the outbox. Secret: never logged or put into an exception.</summary>
     public string ConnectionString { get; set; } = "";
 
+    /// <summary>How the active replica keeps and checks its lease (key Lease:CheckInterval and so on).</summary>
+    public LeaseOptions Lease { get; set; } = new();
+
     /// <summary>Outbox:Table parsed, a name without database taking the connection string's; valid once the options passed validation.</summary>
     public MySqlTableName Table => MySqlTableName.TryParse(Outbox.Table, DefaultDatabase, out var table, out _) ? table : default;
 
@@ -27,7 +30,7 @@ public abstract class MySqlSourceOptions : SourceOptions
         if (string.IsNullOrEmpty(section.GetSection("Outbox")["Table"])) Outbox.Table = "outbox";
     }
 
-    /// <summary>Problems with the connection string and the table name; <paramref name="userNeeds"/> says what the user must be allowed.</summary>
+    /// <summary>Problems with the connection string, the table name and the lease keys; <paramref name="userNeeds"/> says what the user must be allowed.</summary>
     internal IEnumerable<string> ValidateConnection(IConfigurationSection section, string userNeeds)
     {
         var key = ConfigKeys.Describe(section, "ConnectionString");
@@ -45,6 +48,7 @@ public abstract class MySqlSourceOptions : SourceOptions
         if (!string.IsNullOrWhiteSpace(Outbox.Table) && !MySqlTableName.TryParse(Outbox.Table, DefaultDatabase, out _, out var tableProblem))
             yield return $"{ConfigKeys.Describe(section, "Outbox:Table")} is '{Outbox.Table}': {tableProblem}. Use table (with Database=... in the connection string) " +
                          "or database.table, e.g. shop.outbox.";
+        foreach (var leaseProblem in Lease.Validate(section)) yield return leaseProblem;
     }
 
     /// <summary>Why MySqlConnector rejects the connection string, worded without any of its values.</summary>

@@ -53,6 +53,8 @@ internal sealed class PollingSource : IOutboxSource
         _acquired = true;
     }
 
+    public Task WatchLeaseAsync(Action<TimeSpan> held, CancellationToken cancellationToken) => _lease.WatchAsync(held, cancellationToken);
+
     public async IAsyncEnumerable<SourceBatch> ReadAsync(SourcePosition? committed, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (!_acquired) throw new InvalidOperationException("Call AcquireAsync before ReadAsync: only the lease holder may poll.");

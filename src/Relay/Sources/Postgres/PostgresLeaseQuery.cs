@@ -20,5 +20,8 @@ internal static class PostgresLeaseQuery
                   AND l.objid = (hashtext(@lease_name)::bigint & 4294967295)::oid)
         """;
 
+    /// <summary>The same, true only when the session running it holds the lease (the holder's own check).</summary>
+    public static readonly string HeldBySessionSql = HeldSql.Replace("WHERE l.locktype", "WHERE l.pid = pg_backend_pid() AND l.locktype", StringComparison.Ordinal);
+
     public static string LeaseName(string sourceName) => "relay:" + sourceName;
 }

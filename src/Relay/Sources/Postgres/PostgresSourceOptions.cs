@@ -10,6 +10,9 @@ public abstract class PostgresSourceOptions : SourceOptions
     /// <summary>Npgsql connection string of the database holding the outbox. Secret: never logged or put into an exception.</summary>
     public string ConnectionString { get; set; } = "";
 
+    /// <summary>How the active replica keeps and checks its lease (key Lease:CheckInterval and so on).</summary>
+    public LeaseOptions Lease { get; set; } = new();
+
     /// <summary>Outbox:Table parsed; valid once the options passed validation.</summary>
     public PostgresTableName Table => PostgresTableName.TryParse(Outbox.Table, out var table, out _) ? table : default;
 
@@ -27,7 +30,7 @@ public abstract class PostgresSourceOptions : SourceOptions
         ConnectionString = builder.ConnectionString;
     }
 
-    /// <summary>Problems with the connection string and the table name; <paramref name="roleNeeds"/> says what the role must be allowed.</summary>
+    /// <summary>Problems with the connection string, the table name and the lease keys; <paramref name="roleNeeds"/> says what the role must be allowed.</summary>
     internal IEnumerable<string> ValidateConnection(IConfigurationSection section, string roleNeeds)
     {
         var key = ConfigKeys.Describe(section, "ConnectionString");
@@ -40,6 +43,7 @@ public abstract class PostgresSourceOptions : SourceOptions
         // An empty name is left to the router's validation, which reports it already.
         if (!string.IsNullOrWhiteSpace(Outbox.Table) && !PostgresTableName.TryParse(Outbox.Table, out _, out var tableProblem))
             yield return $"{ConfigKeys.Describe(section, "Outbox:Table")} is '{Outbox.Table}': {tableProblem}. Use table or schema.table, e.g. public.outbox.";
+        foreach (var problem in Lease.Validate(section)) yield return problem;
     }
 
     /// <summary>Why Npgsql rejects the connection string, worded without any of its values.</summary>

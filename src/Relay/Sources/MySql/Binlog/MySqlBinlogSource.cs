@@ -39,10 +39,12 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         _options = options;
         _section = section;
         _progress = progress;
-        _lease = new MySqlLease(options.ConnectionString, sourceName, logger);
+        _lease = new MySqlLease(options.ConnectionString, sourceName, options.Lease, logger);
     }
 
     public override Task AcquireAsync(CancellationToken cancellationToken) => _lease.AcquireAsync(cancellationToken);
+
+    public override Task WatchLeaseAsync(Action<TimeSpan> held, CancellationToken cancellationToken) => _lease.WatchAsync(held, cancellationToken);
 
     protected override async Task<BinlogPosition?> OpenAsync(BinlogPosition? committed, CancellationToken cancellationToken)
     {
@@ -478,6 +480,18 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         {
             return await client.ReadEventAsync(cancellationToken);
         }
+        catch (BinlogServerIdConflictException e)
+        {
+            // Replicas of one source share the server id by design and only the lease holder dumps: when this relay no
+            // longer holds the lease, the server dropped this dump for the replica that took over, not for a misconfiguration.
+            if (!await _lease.IsStillHeldAsync(cancellationToken))
+            {
+                throw new SourceLeaseLostException(
+                    $"Source '{SourceName}': the server ended this relay's binlog dump for another reader with server id {_options.ServerId}, and this relay " +
+                    "no longer holds the source's lease: another replica took over; standing by.", e);
+            }
+            throw Translate(e)!;
+        }
         catch (Exception e) when (Translate(e) is { } translated)
         {
             throw translated;
@@ -493,7 +507,8 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         BinlogServerIdConflictException =>
             new IOException(
                 $"Source '{SourceName}': another replica or binlog reader uses server id {_options.ServerId}, and the server drops one of two with the same id. " +
-                $"Set {ConfigKeys.Describe(_section, "ServerId")} to a number unique among the server, its replicas and every other relay source.", e),
+                "This relay still holds the source's lease, so the other reader is not a replica of this source (those share the id and stand by): " +
+                $"set {ConfigKeys.Describe(_section, "ServerId")} to a number unique among the server, its replicas and every other relay source or binlog tool.", e),
         MySqlServerException { ErrorCode: 1236 } server when IsPurged(server.ServerMessage) =>
             Purged(_committed is { } c && c.Gtids.Length > 0 ? $"GTIDs after {c.Gtids}" : $"binlog file {_committed?.File}", _committed, e),
         MySqlServerException { ErrorCode: 1236 } server =>

@@ -38,8 +38,14 @@ internal sealed class MySqlPollingDialect(string sourceName, MySqlPollingOptions
         await connection.OpenAsync(cancellationToken);
         try
         {
+            // A poll's transaction locks the rows it hands out: the server must end the session of a relay cut off from it
+            // (rolling back, freeing them for the replica that took the lease over) soon after it drops its lease, yet never
+            // between two polls of a live one, nor while a slow sink commits the batch (10 s of slack; a session ended then
+            // only costs a restart that redoes the release from the sink's committed position).
+            var waitTimeout = options.Lease.TimeoutSeconds + (long)Math.Ceiling(2 * options.PollInterval.TotalSeconds) + 10;
             await using var cmd = new MySqlCommand(
-                $"SET SESSION innodb_lock_wait_timeout = {Math.Max(1, (long)lockTimeout.TotalSeconds)}, SESSION time_zone = '+00:00'; " +
+                $"SET SESSION innodb_lock_wait_timeout = {Math.Max(1, (long)lockTimeout.TotalSeconds)}, SESSION time_zone = '+00:00', " +
+                $"SESSION wait_timeout = {waitTimeout}, SESSION interactive_timeout = {waitTimeout}; " +
                 "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", connection);
             await cmd.ExecuteNonQueryAsync(cancellationToken);
             return connection;

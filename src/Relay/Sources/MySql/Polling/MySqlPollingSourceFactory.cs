@@ -34,7 +34,7 @@ public sealed class MySqlPollingSourceFactory : OutboxSourceFactory<MySqlPolling
         MySqlAuthentication.EnsureRegistered(); // ed25519 logins for MySqlConnector
         var logger = context.Services.GetService<ILoggerFactory>()?.CreateLogger<PollingSource>() ?? (ILogger)NullLogger.Instance;
         return new PollingSource(context.Name, options, new MySqlPollingDialect(context.Name, options),
-            new MySqlLease(options.ConnectionString, context.Name, logger), context.Section, logger);
+            new MySqlLease(options.ConnectionString, context.Name, options.Lease, logger), context.Section, logger);
     }
 
     public override ISourceLagProbe? CreateLagProbe(SourceContext context)

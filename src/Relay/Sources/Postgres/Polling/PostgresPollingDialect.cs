@@ -23,6 +23,10 @@ internal sealed class PostgresPollingDialect(string sourceName, PostgresPollingO
         var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
         builder.ConnectionStringBuilder.ApplicationName = $"relay-poll:{sourceName}";
         builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} {PostgresText.SessionOptions}".Trim();
+        // A poll's transaction locks the rows it hands out: the server must give up on a relay cut off from it (and roll
+        // back, freeing them for the replica that took the lease over) as soon as it gives up on its lease.
+        builder.ConnectionStringBuilder.Options += " " + options.Lease.PostgresSessionOptions;
+        builder.ConnectionStringBuilder.TcpKeepAlive = true;
         return builder.Build();
     }
 

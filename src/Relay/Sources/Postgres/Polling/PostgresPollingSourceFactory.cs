@@ -32,7 +32,7 @@ public sealed class PostgresPollingSourceFactory : OutboxSourceFactory<PostgresP
     {
         var logger = context.Services.GetService<ILoggerFactory>()?.CreateLogger<PollingSource>() ?? (ILogger)NullLogger.Instance;
         return new PollingSource(context.Name, options, new PostgresPollingDialect(context.Name, options),
-            new PostgresLease(options.ConnectionString, context.Name, logger), context.Section, logger);
+            new PostgresLease(options.ConnectionString, context.Name, options.Lease, logger), context.Section, logger);
     }
 
     public override ISourceLagProbe? CreateLagProbe(SourceContext context)

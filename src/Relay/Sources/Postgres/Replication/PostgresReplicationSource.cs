@@ -30,14 +30,16 @@ internal sealed class PostgresReplicationSource : LogTailingSource<WalPosition, 
     {
         _options = options;
         _section = section;
-        _lease = new PostgresLease(options.ConnectionString, sourceName, logger);
+        _lease = new PostgresLease(options.ConnectionString, sourceName, options.Lease, logger);
     }
 
     public override Task AcquireAsync(CancellationToken cancellationToken) => _lease.AcquireAsync(cancellationToken);
 
+    public override Task WatchLeaseAsync(Action<TimeSpan> held, CancellationToken cancellationToken) => _lease.WatchAsync(held, cancellationToken);
+
     protected override async Task<WalPosition?> OpenAsync(WalPosition? committed, CancellationToken cancellationToken)
     {
-        var (confirmed, role) = await ReplicationSetup.EnsureAsync(_options, SourceName, _section, cancellationToken);
+        var (confirmed, role) = await ReplicationSetup.EnsureAsync(_options, SourceName, _section, Logger, cancellationToken);
         _role = role;
         var connection = await OpenReplicationAsync(cancellationToken);
         Logger.LogInformation(
@@ -122,6 +124,9 @@ internal sealed class PostgresReplicationSource : LogTailingSource<WalPosition, 
         var builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString) { ApplicationName = $"relay:{SourceName}" };
         // pgoutput prints values with the walsender's settings: fix those that shape dates and instants.
         builder.Options = $"{builder.Options} {PostgresText.SessionOptions}".Trim();
+        // A walsender of a relay cut off from the server holds the slot until the server gives up on it: as soon as the lease's.
+        builder.Options = $"{builder.Options} {_options.Lease.PostgresSessionOptions}";
+        builder.TcpKeepAlive = true;
         var connection = new LogicalReplicationConnection(builder.ConnectionString)
         {
             // Npgsql's own status updates carry the flush LSN we set; they also keep the walsender from timing out.

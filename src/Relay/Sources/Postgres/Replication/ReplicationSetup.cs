@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -13,7 +14,7 @@ internal static class ReplicationSetup
 {
     /// <summary>Returns the slot's confirmed_flush_lsn and the role the relay connects as.</summary>
     public static async Task<(NpgsqlLogSequenceNumber Confirmed, string Role)> EnsureAsync(
-        PostgresReplicationOptions options, string sourceName, IConfigurationSection section, CancellationToken cancellationToken)
+        PostgresReplicationOptions options, string sourceName, IConfigurationSection section, ILogger logger, CancellationToken cancellationToken)
     {
         var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString)
         {
@@ -36,7 +37,10 @@ internal static class ReplicationSetup
         }
 
         await EnsurePublicationAsync(connection, options, sourceName, section, role, partitioned: kind == 'p', cancellationToken);
-        return (await EnsureSlotAsync(connection, options, sourceName, section, role, cancellationToken), role);
+        var confirmed = await EnsureSlotAsync(connection, options, sourceName, section, role, cancellationToken);
+        // Runs only under the lease: a walsender still on the slot belongs to a relay that lost it.
+        await SlotTakeover.FreeAsync(connection, options.Slot, sourceName, role, logger, cancellationToken);
+        return (confirmed, role);
     }
 
     private static async Task EnsurePublicationAsync(
