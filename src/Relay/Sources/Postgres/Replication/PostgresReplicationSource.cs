@@ -37,7 +37,7 @@ internal sealed class PostgresReplicationSource : LogTailingSource<WalPosition, 
 
     protected override async Task<WalPosition?> OpenAsync(WalPosition? committed, CancellationToken cancellationToken)
     {
-        var (confirmed, role) = await ReplicationSetup.EnsureAsync(_options, SourceName, _section, cancellationToken);
+        var (confirmed, role) = await ReplicationSetup.EnsureAsync(_options, SourceName, _section, committed, cancellationToken);
         _role = role;
         var connection = await OpenReplicationAsync(cancellationToken);
         Logger.LogInformation(
