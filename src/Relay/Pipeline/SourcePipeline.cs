@@ -247,7 +247,7 @@ public sealed class SourcePipeline(
             // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
             // the batch is committed, and finishing the acknowledgement spares the next start a redo.
             _stage = Stages.Acknowledge;
-            using (var acknowledgeTimeout = new CancellationTokenSource(AcknowledgeTimeout))
+            using (var acknowledgeTimeout = new Deadline(AcknowledgeTimeout))
                 await source.AcknowledgeAsync(position, acknowledgeTimeout.Token);
             _stage = Stages.Read;
             logger.LogDebug("Source {Source}: committed {Count} messages up to {Position}", sourceName, messages.Length, position.Value);

@@ -170,7 +170,8 @@ public sealed class CliTests
             Assert.Equal(committed, (string?)await redisDb.HashGetAsync(prefix + ":offsets", "orders"));
 
             // A reset under a running relay fences it: its next commit is refused, and it starts over from the new position.
-            using (var relay = RelayProcess.Start(env))
+            // (At Debug, a relay that does not start says where it waits: lease, sink.)
+            using (var relay = RelayProcess.Start(new Dictionary<string, string>(env) { ["Logging__LogLevel__Relay"] = "Debug" }))
             {
                 await relay.WaitForOutputAsync($"resuming after committed position {committed}");
                 epoch = (long)await redisDb.StringGetAsync(prefix + ":epoch:orders"); // the relay's start took the next epoch

@@ -114,16 +114,16 @@ public sealed partial class RelayProcess : IDisposable
     };
 
     /// <summary>
-    /// Waits until the output holds <paramref name="text"/> <paramref name="times"/> times (60 s at most, a deadline for a
-    /// stuck relay, not a timing); fails with the output if the process exits first or the deadline passes.
+    /// Waits until the output holds <paramref name="text"/> <paramref name="times"/> times (120 s at most, a deadline for a
+    /// stuck relay on a loaded machine, not a timing); fails with the output if the process exits first or the deadline passes.
     /// </summary>
     public async Task WaitForOutputAsync(string text, int times = 1)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (Count(Output, text) < times)
         {
             Assert.False(HasExited && Count(Output, text) < times, $"The relay exited before it printed \"{text}\" {times} time(s):\n{Output}");
-            Assert.True(DateTime.UtcNow < deadline, $"The relay did not print \"{text}\" {times} time(s) within 60 s:\n{Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"The relay did not print \"{text}\" {times} time(s) within 120 s:\n{Output}");
             await Task.Delay(50);
         }
 
