@@ -183,15 +183,20 @@ public sealed class SourcePipeline(
         // while its acknowledgement is under way.
         using var stopReading = new CancellationTokenSource();
         var reading = ReadAsync(source, committed, queue, stopReading.Token);
+        var published = false;
         try
         {
             await PublishAsync(source, sink, new BatchAssembler(queue, maxBatchRows), stop.Token);
+            published = true;
         }
         finally
         {
             stopReading.Cancel();
             try { await reading; }
             catch (OperationCanceledException) { }
+            // The publisher's failure is the one to report (a sink that refused a fenced zombie's commit, say): a reader
+            // that failed beside it, its database session gone too, must not hide it.
+            catch (Exception) when (!published) { }
         }
         await reading;
     }
