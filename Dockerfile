@@ -11,12 +11,14 @@ ARG DOTNET_VERSION=10.0
 
 FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
 WORKDIR /src
-# Restore first, so the package layer is cached while only code changes.
+# Restore first, so the package layer is cached while only code changes. The restore names the
+# publish's properties: a self-contained ReadyToRun (composite) publish needs the runtime packs and the
+# Crossgen2 pack, which a plain `restore -r` does not fetch, and the publish below does not restore.
 COPY Directory.Build.props ./
 COPY src/Relay.Abstractions/Relay.Abstractions.csproj src/Relay.Abstractions/
 COPY src/Relay.Binlog/Relay.Binlog.csproj src/Relay.Binlog/
 COPY src/Relay/Relay.csproj src/Relay/
-RUN dotnet restore src/Relay/Relay.csproj -r linux-x64
+RUN dotnet restore src/Relay/Relay.csproj -r linux-x64 -p:SelfContained=true -p:PublishReadyToRun=true
 COPY appsettings.json ./
 COPY src/ src/
 RUN dotnet publish src/Relay/Relay.csproj -c Release -r linux-x64 --self-contained --no-restore -o /app \

@@ -19,9 +19,12 @@ public sealed class PostgresDatabase : OutboxDatabase
     public override string Name { get; }
     public override string ConnectionString { get; }
 
-    public static async Task<PostgresDatabase> CreateAsync()
+    /// <summary>A database on the shared test PostgreSQL.</summary>
+    public static async Task<PostgresDatabase> CreateAsync() => await CreateOnAsync(await TestServers.PostgresAsync());
+
+    /// <summary>A database on the server <paramref name="admin"/> names (a private <see cref="PostgresInstance"/>, say).</summary>
+    public static async Task<PostgresDatabase> CreateOnAsync(string admin)
     {
-        var admin = await TestServers.PostgresAsync();
         var name = "relay_t_" + Guid.NewGuid().ToString("N")[..12];
         await using (var conn = new NpgsqlConnection(admin))
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Relay.Hosting;
+using Relay.Pipeline;
 using Relay.Telemetry;
 
 namespace Relay.Health;
@@ -29,8 +30,7 @@ internal sealed class LagSampler(
                 {
                     probe ??= createProbe();
                     if (probe is null) return;
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    timeout.CancelAfter(interval + TimeSpan.FromSeconds(10));
+                    using var timeout = new Deadline(interval + TimeSpan.FromSeconds(10), cancellationToken);
                     var sample = await probe.SampleAsync(timeout.Token);
                     status.Sampled(sample, null);
                     if (lastError is not null) logger.LogInformation("Source {Source}: lag probe works again", status.Name);

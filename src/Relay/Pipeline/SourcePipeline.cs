@@ -247,15 +247,20 @@ public sealed class SourcePipeline(
         // while its acknowledgement is under way.
         using var stopReading = new CancellationTokenSource();
         var reading = ReadAsync(source, committed, queue, stopReading.Token);
+        var published = false;
         try
         {
             await PublishAsync(source, sink, new BatchAssembler(queue, maxBatchRows), stopToken, leaseLost);
+            published = true;
         }
         finally
         {
             stopReading.Cancel();
             try { await reading; }
             catch (OperationCanceledException) { }
+            // The publisher's failure is the one to report (a sink that refused a fenced zombie's commit, say): a reader
+            // that failed beside it, its database session gone too, must not hide it.
+            catch (Exception) when (!published) { }
         }
         await reading;
     }
@@ -316,12 +321,11 @@ public sealed class SourcePipeline(
             // the batch is committed, and finishing the acknowledgement spares the next start a redo. A lost
             // lease does: the new holder's start redoes it from the sink's committed position.
             _stage = Stages.Acknowledge;
-            // The timeout's timer is armed only when the acknowledgement waits: most complete at once, and a timer per
-            // batch is a fixed cost a trickle of one-row batches pays in full.
-            using (var acknowledgeTimeout = CancellationTokenSource.CreateLinkedTokenSource(leaseLost))
+            // The clock starts only when the acknowledgement waits: most complete at once.
+            using (var acknowledgeTimeout = new Deadline(AcknowledgeTimeout, leaseLost, armed: false))
             {
                 var acknowledging = source.AcknowledgeAsync(position, acknowledgeTimeout.Token);
-                if (!acknowledging.IsCompleted) acknowledgeTimeout.CancelAfter(AcknowledgeTimeout);
+                if (!acknowledging.IsCompleted) acknowledgeTimeout.Arm();
                 await acknowledging;
             }
             _stage = Stages.Read;

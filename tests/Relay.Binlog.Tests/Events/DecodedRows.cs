@@ -18,9 +18,6 @@ internal sealed class DecodedRows
 
     public FormatDescriptionEvent? FormatDescription { get; private set; }
 
-    /// <summary>Rows events of tables the decoder was not asked for.</summary>
-    public int SkippedRowsEvents { get; private set; }
-
     public static DecodedRows Decode(BinlogEventDecoder decoder, IEnumerable<(string File, ReadOnlyMemory<byte> Event)> events,
         Action<BinlogEvent>? onEvent = null)
     {
@@ -46,8 +43,7 @@ internal sealed class DecodedRows
                         result.Tables.Add(table);
                         break;
                     case RowsEvent { Table: null }:
-                        result.SkippedRowsEvents++;
-                        break;
+                        break; // a table the decoder was not asked for: its rows are not decoded
                     case WriteRowsEvent write:
                         while (write.TryReadRow(out var row))
                         {

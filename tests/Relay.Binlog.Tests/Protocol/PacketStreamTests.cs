@@ -99,7 +99,7 @@ public class PacketStreamTests
         await using var reader = new PacketStream(client) { IoTimeout = TimeSpan.FromMilliseconds(300), TimeoutHint = "Reconnect." };
         var started = DateTime.UtcNow;
         var timeout = await Assert.ThrowsAsync<TimeoutException>(async () => await reader.ReadPacketAsync(CancellationToken.None));
-        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(10));
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(250), "the read gave up before its timeout");
         Assert.Equal("The server sent nothing for 0.3 s. Reconnect.", timeout.Message);
 
         using var server2 = new AnonymousPipeServerStream(PipeDirection.Out);

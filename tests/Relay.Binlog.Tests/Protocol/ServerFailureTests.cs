@@ -28,7 +28,7 @@ public class ServerFailureTests
                 {
                     while (await client.ReadEventAsync(CancellationToken.None)) { }
                 });
-                Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(15));
+                Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(1), $"the read gave up after {stopwatch.Elapsed}, before its timeout");
                 Assert.Contains("sent nothing for 2 s", timeout.Message);
                 Assert.Contains("Heartbeats were due every 0.5 s", timeout.Message);
                 await Assert.ThrowsAsync<InvalidOperationException>(async () => await client.ReadEventAsync(CancellationToken.None));
@@ -44,12 +44,11 @@ public class ServerFailureTests
             await client.StartAsync(BinlogStartPosition.FromFile(file, position), CancellationToken.None);
             await ReadUntilAsync(client, e => RawEvent.Type(e) == RawEvent.FormatDescription, TimeSpan.FromSeconds(20));
             server.KillHard();
-            var stopwatch = Stopwatch.StartNew();
             var closed = await Assert.ThrowsAnyAsync<IOException>(async () =>
             {
                 while (await client.ReadEventAsync(CancellationToken.None)) { }
             });
-            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), "a killed server should end the read at once, not by timeout");
+            // At once, not by the read timeout: that would be a TimeoutException ("sent nothing for 2 s"), not the closed connection.
             Assert.Contains("closed the connection", closed.Message);
         }
     }

@@ -6,7 +6,7 @@ namespace Relay.Tests.Deploy;
 
 /// <summary>
 /// Relay's container image, built once per test run by scripts/build-oci-image.sh (which installs
-/// umoci and runc when they are missing), and run under runc.
+/// umoci and runc when they are missing) with an empty NuGet package folder, and run under runc.
 /// </summary>
 internal static class OciImage
 {
@@ -19,11 +19,25 @@ internal static class OciImage
     {
         // One place in the repository (artifacts/ is ignored by git), replaced by every run: nothing piles up.
         var output = Repo.Path("artifacts", "test-image");
-        var result = await Repo.RunAsync("bash", [Repo.Path("scripts", "build-oci-image.sh"), output], TimeSpan.FromMinutes(15));
-        Assert.True(result.ExitCode == 0, "scripts/build-oci-image.sh failed:\n" + result.Output);
-        var reference = result.Stdout.Trim().Split('\n')[^1].Trim();
-        Assert.StartsWith(output, reference);
-        return reference;
+        // As on a machine that never built anything: the Dockerfile's restore fills an empty package folder, so
+        // every package the publish needs (the runtime and Crossgen2 packs of the self-contained ReadyToRun
+        // composite above all) must come from that restore, not from what earlier builds left in the cache.
+        var packages = Directory.CreateTempSubdirectory("relay-nuget-").FullName;
+        try
+        {
+            var result = await Repo.RunAsync("bash", [Repo.Path("scripts", "build-oci-image.sh"), output], TimeSpan.FromMinutes(15),
+                new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages });
+            Assert.True(result.ExitCode == 0, "scripts/build-oci-image.sh failed:\n" + result.Output);
+            Assert.True(Directory.Exists(Path.Combine(packages, "microsoft.netcore.app.crossgen2.linux-x64")),
+                "the image's restore did not go to the fresh NUGET_PACKAGES folder:\n" + result.Output);
+            var reference = result.Stdout.Trim().Split('\n')[^1].Trim();
+            Assert.StartsWith(output, reference);
+            return reference;
+        }
+        finally
+        {
+            Directory.Delete(packages, recursive: true);
+        }
     }
 
     /// <summary>Unpacks the image into a runtime bundle (rootfs + config.json made from the image's config).</summary>

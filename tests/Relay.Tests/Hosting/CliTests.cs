@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Relay.Sinks.Redis;
 using Relay.Tests.Infrastructure;
 using Relay.Tests.Sinks.Kafka;
 using StackExchange.Redis;
@@ -168,10 +169,30 @@ public sealed class CliTests
             Assert.Contains("fenced", declinedOutput);
             Assert.Equal(committed, (string?)await redisDb.HashGetAsync(prefix + ":offsets", "orders"));
 
-            var (moved, movedOutput) = await RunAsync(env, "offsets", "reset", "--source", "orders", "--to", "pgpoll:", "--yes");
-            Assert.True(moved == 0, movedOutput);
-            Assert.Equal("pgpoll:", (string?)await redisDb.HashGetAsync(prefix + ":offsets", "orders"));
-            Assert.Equal(epoch + 1, (long)await redisDb.StringGetAsync(prefix + ":epoch:orders")); // a running relay would be fenced
+            // A reset under a running relay fences it: its next commit is refused, and it starts over from the new position.
+            // (At Debug, a relay that does not start says where it waits: lease, sink.)
+            using (var relay = RelayProcess.Start(new Dictionary<string, string>(env) { ["Logging__LogLevel__Relay"] = "Debug" }))
+            {
+                await relay.WaitForOutputAsync($"resuming after committed position {committed}");
+                epoch = (long)await redisDb.StringGetAsync(prefix + ":epoch:orders"); // the relay's start took the next epoch
+                var (moved, movedOutput) = await RunAsync(env, "offsets", "reset", "--source", "orders", "--to", "pgpoll:", "--yes");
+                Assert.True(moved == 0, movedOutput);
+                Assert.Equal("pgpoll:", (string?)await redisDb.HashGetAsync(prefix + ":offsets", "orders"));
+                Assert.Equal(epoch + 1, (long)await redisDb.StringGetAsync(prefix + ":epoch:orders"));
+
+                await db.ExecuteAsync("INSERT INTO outbox (aggregatetype, aggregateid, type, payload) SELECT 'order', g::text, 'Created', '{}' FROM generate_series(5, 6) g");
+                await relay.WaitForOutputAsync("another relay took over the sink");
+                await relay.WaitForOutputAsync("resuming after committed position pgpoll:" + Environment.NewLine);
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (await db.ScalarAsync<long>("SELECT count(*) FROM outbox") > 0 && DateTime.UtcNow < deadline && !relay.HasExited) await Task.Delay(100);
+                Assert.Equal(0, await relay.StopAsync(TimeSpan.FromSeconds(30)));
+                Assert.Equal(epoch + 2, (long)await redisDb.StringGetAsync(prefix + ":epoch:orders"));
+            }
+            // The fenced batch left nothing: rows 5 and 6 once, after the first four.
+            var entries = await redisDb.StreamRangeAsync(prefix + ".order");
+            Assert.Equal(["1", "2", "3", "4", "5", "6"], entries.Select(e => (string)e[RedisSink.KeyField]!));
+            Assert.Equal(6, entries.Select(e => (string)e[RedisSink.HeaderFieldPrefix + "id"]!).Distinct().Count());
+            Assert.NotEqual(committed, (string?)await redisDb.HashGetAsync(prefix + ":offsets", "orders"));
 
             var (deleted, deletedOutput) = await RunAsync(env, "offsets", "reset", "--source", "orders", "--delete", "--yes");
             Assert.True(deleted == 0, deletedOutput);

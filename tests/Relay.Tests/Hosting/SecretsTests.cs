@@ -83,8 +83,9 @@ public sealed class SecretsTests
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (await db.ScalarAsync<long>("SELECT count(*) FROM outbox") > 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
             Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM outbox")); // the passwords work where they are right
-            // Let the Kafka client try and fail a few times, with its errors in the log.
-            await Task.Delay(TimeSpan.FromSeconds(8));
+            // The Kafka sink logged its settings (masked), and its client tried and failed a few times, with its errors in the log.
+            await relay.WaitForOutputAsync("sasl.password=[redacted]");
+            await relay.WaitForOutputAsync("Source tokafka: Kafka client", times: 3);
             foreach (var path in new[] { "/healthz", "/readyz", "/metrics" })
             {
                 var (status, body) = await http.GetAsync(path);

@@ -127,6 +127,28 @@ public sealed partial class RelayProcess : IDisposable
         ["Relay__Sinks__main__KeyPrefix"] = prefix + ":",
     };
 
+    /// <summary>
+    /// Waits until the output holds <paramref name="text"/> <paramref name="times"/> times (120 s at most, a deadline for a
+    /// stuck relay on a loaded machine, not a timing); fails with the output if the process exits first or the deadline passes.
+    /// </summary>
+    public async Task WaitForOutputAsync(string text, int times = 1)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (Count(Output, text) < times)
+        {
+            Assert.False(HasExited && Count(Output, text) < times, $"The relay exited before it printed \"{text}\" {times} time(s):\n{Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"The relay did not print \"{text}\" {times} time(s) within 120 s:\n{Output}");
+            await Task.Delay(50);
+        }
+
+        static int Count(string output, string text)
+        {
+            var count = 0;
+            for (var at = output.IndexOf(text, StringComparison.Ordinal); at >= 0; at = output.IndexOf(text, at + text.Length, StringComparison.Ordinal)) count++;
+            return count;
+        }
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

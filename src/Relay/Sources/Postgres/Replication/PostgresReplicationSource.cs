@@ -39,7 +39,7 @@ internal sealed class PostgresReplicationSource : LogTailingSource<WalPosition, 
 
     protected override async Task<WalPosition?> OpenAsync(WalPosition? committed, CancellationToken cancellationToken)
     {
-        var (confirmed, role) = await ReplicationSetup.EnsureAsync(_options, SourceName, _section, Logger, cancellationToken);
+        var (confirmed, role) = await ReplicationSetup.EnsureAsync(_options, SourceName, _section, committed, Logger, cancellationToken);
         _role = role;
         var connection = await OpenReplicationAsync(cancellationToken);
         Logger.LogInformation(

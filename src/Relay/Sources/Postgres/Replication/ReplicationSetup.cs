@@ -12,9 +12,14 @@ namespace Relay.Sources.Postgres.Replication;
 /// </summary>
 internal static class ReplicationSetup
 {
-    /// <summary>Returns the slot's confirmed_flush_lsn and the role the relay connects as.</summary>
+    /// <summary>
+    /// Returns the slot's confirmed_flush_lsn and the role the relay connects as. <paramref name="committed"/> is the
+    /// position the sink holds for the source (null before the first commit): with one, a missing slot is not created
+    /// again, since a new slot would silently skip the WAL written since that position.
+    /// </summary>
     public static async Task<(NpgsqlLogSequenceNumber Confirmed, string Role)> EnsureAsync(
-        PostgresReplicationOptions options, string sourceName, IConfigurationSection section, ILogger logger, CancellationToken cancellationToken)
+        PostgresReplicationOptions options, string sourceName, IConfigurationSection section, WalPosition? committed, ILogger logger,
+        CancellationToken cancellationToken)
     {
         var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString)
         {
@@ -37,7 +42,7 @@ internal static class ReplicationSetup
         }
 
         await EnsurePublicationAsync(connection, options, sourceName, section, role, partitioned: kind == 'p', cancellationToken);
-        var confirmed = await EnsureSlotAsync(connection, options, sourceName, section, role, cancellationToken);
+        var confirmed = await EnsureSlotAsync(connection, options, sourceName, section, role, committed, cancellationToken);
         // Runs only under the lease: a walsender still on the slot belongs to a relay that lost it.
         await SlotTakeover.FreeAsync(connection, options.Slot, sourceName, role, logger, cancellationToken);
         return (confirmed, role);
@@ -101,7 +106,7 @@ internal static class ReplicationSetup
 
     private static async Task<NpgsqlLogSequenceNumber> EnsureSlotAsync(
         NpgsqlConnection connection, PostgresReplicationOptions options, string sourceName,
-        IConfigurationSection section, string role, CancellationToken cancellationToken)
+        IConfigurationSection section, string role, WalPosition? committed, CancellationToken cancellationToken)
     {
         var slot = options.Slot;
         for (var attempt = 0; ; attempt++)
@@ -129,11 +134,26 @@ internal static class ReplicationSetup
                         throw new RelayFatalException(
                             $"Source '{sourceName}': replication slot {slot} has lost WAL it had not read yet (wal_status = lost, usually because " +
                             "max_slot_wal_keep_size was exceeded): outbox rows written in that WAL may never have been published. To recover, drop the " +
-                            $"slot (SELECT pg_drop_replication_slot('{slot}');) and start the relay again, which creates a new slot that streams from now on; " +
-                            "then republish, from the outbox table, the rows written since the sink's last committed position, if the table still has them.");
+                            $"slot (SELECT pg_drop_replication_slot('{slot}');), remove the source's committed position ({ResetCommand(sourceName)}) and " +
+                            "start the relay again, which creates a new slot that streams from now on; then republish, from the outbox table, the rows " +
+                            $"written since the committed position {committed?.Encode() ?? "(none)"}, if the table still has them. Raise " +
+                            "max_slot_wal_keep_size so that it holds the WAL of the longest outage the relay must survive.");
                     }
                     return confirmed;
                 }
+            }
+
+            if (committed is { } position)
+            {
+                // The sink holds a position in a slot that is gone (dropped, by hand or by a tool, while or since the relay
+                // read it): a new slot would start at the server's current WAL and skip what was written in between.
+                throw new RelayFatalException(
+                    $"Source '{sourceName}': replication slot {slot} does not exist, but the sink holds committed position {position.Encode()} of it: " +
+                    "the slot was dropped, and the WAL written since that position can no longer be decoded, so outbox rows written in it may " +
+                    $"never have been published. Relay does not create the slot again by itself, which would skip them silently. To recover, " +
+                    $"remove the source's committed position ({ResetCommand(sourceName)}) and start the relay again, which creates slot {slot} " +
+                    "streaming from now on; then republish, from the outbox table, the rows written since that position, if the table still has " +
+                    "them. Make sure nothing else drops the slot (the slot name must be this source's alone).");
             }
 
             if (!options.CreateSlot)
@@ -157,6 +177,8 @@ internal static class ReplicationSetup
             }
         }
     }
+
+    private static string ResetCommand(string sourceName) => $"Relay offsets reset --source {sourceName} --delete";
 
     /// <summary>Replication slots and walsenders need the REPLICATION attribute (or superuser).</summary>
     public static RelayFatalException MissingReplicationRight(string sourceName, string role, PostgresException e) => new(
