@@ -58,14 +58,6 @@ internal sealed class BinlogCursor
         }
     }
 
-    public int PendingCount
-    {
-        get
-        {
-            lock (_gate) return _pending.Count;
-        }
-    }
-
     /// <summary>Between groups: the reader's position is a boundary a restart may read from.</summary>
     public void Settle()
     {
@@ -148,12 +140,10 @@ internal sealed class BinlogCursor
 
     private BinlogPosition AtLocked(string file, ulong position, long rows, bool complete, string transaction)
     {
-        {
-            var gtids = _gtidsText ??= IsMariaDb ? _mariaDb!.ToString() : _mySql!.ToString();
-            var from = OldestPending();
-            return new BinlogPosition(IsMariaDb, Server, file, position, gtids, rows, complete, transaction,
-                from?.StartFile ?? "", from?.StartPosition ?? 0, from?.GtidsBefore ?? "");
-        }
+        var gtids = _gtidsText ??= IsMariaDb ? _mariaDb!.ToString() : _mySql!.ToString();
+        var from = OldestPending();
+        return new BinlogPosition(IsMariaDb, Server, file, position, gtids, rows, complete, transaction,
+            from?.StartFile ?? "", from?.StartPosition ?? 0, from?.GtidsBefore ?? "");
     }
 
     /// <summary>The position after everything consumed so far, no transaction open (reader thread).</summary>

@@ -57,7 +57,8 @@ internal sealed class BinlogLagProbe : ISourceLagProbe
             LagBytes = at is { } a ? (long)(end > a ? end - a : 0) : null,
             LagSeconds = at is { } b ? _clock.SecondsBehind(now, b) : null,
             RetainedBytes = (long)(end - _offsets.Offset(files[0].Name, 0)!.Value),
-            RetentionStatus = Retention(files, committed.File),
+            // An undecided XA branch makes a restart read from its prepare: that file is the one the server must keep.
+            RetentionStatus = Retention(files, committed.ResumeFile.Length > 0 ? committed.ResumeFile : committed.File),
         };
     }
 
