@@ -4,7 +4,8 @@ namespace Relay.Binlog.Events;
 
 /// <summary>
 /// A table's columns as information_schema describes them: what the binlog leaves out unless
-/// binlog_row_metadata=FULL (names, charsets, signedness, ENUM/SET labels). The catalog describes the table as it
+/// binlog_row_metadata=FULL (names, charsets, signedness, ENUM/SET labels), and what it never says (MariaDB's UUID,
+/// INET6 and INET4 types, logged as BINARY(n)). The catalog describes the table as it
 /// is now, not as it was when older events were logged, which is why FULL metadata is the recommended setting.
 /// </summary>
 public static class InformationSchemaColumns
@@ -12,23 +13,24 @@ public static class InformationSchemaColumns
     /// <summary>The columns of <paramref name="schema"/>.<paramref name="table"/>, or null when there is no such table.</summary>
     public static async Task<TableColumns?> LoadAsync(MySqlConnection connection, string schema, string table, CancellationToken cancellationToken)
     {
-        var rows = new List<(string Name, string? Charset, string Type)>();
+        var rows = new List<(string Name, string? Charset, string Type, string DataType)>();
         await using (var command = new MySqlCommand(
-                         "SELECT COLUMN_NAME, CHARACTER_SET_NAME, COLUMN_TYPE FROM information_schema.COLUMNS " +
+                         "SELECT COLUMN_NAME, CHARACTER_SET_NAME, COLUMN_TYPE, DATA_TYPE FROM information_schema.COLUMNS " +
                          "WHERE TABLE_SCHEMA = @schema AND TABLE_NAME = @table ORDER BY ORDINAL_POSITION", connection))
         {
             command.Parameters.AddWithValue("@schema", schema);
             command.Parameters.AddWithValue("@table", table);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
-                rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
+                rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), reader.GetString(3)));
         }
         if (rows.Count == 0) return null;
         var columns = new TableColumns(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
-            var (name, charset, type) = rows[i];
+            var (name, charset, type, dataType) = rows[i];
             columns.Names[i] = name;
+            columns.DataTypes[i] = dataType.ToLowerInvariant();
             columns.Unsigned[i] = type.Contains("unsigned", StringComparison.OrdinalIgnoreCase);
             // BLOBs and BINARY columns have no character set in information_schema: they are binary.
             columns.SetCharset(i, charset ?? "binary");

@@ -19,6 +19,7 @@ public sealed class TableColumns
         Unsigned = new bool?[count];
         EnumValues = new string[]?[count];
         SetValues = new string[]?[count];
+        DataTypes = new string?[count];
     }
 
     public int Count { get; }
@@ -33,6 +34,12 @@ public sealed class TableColumns
     public string[]?[] EnumValues { get; }
 
     public string[]?[] SetValues { get; }
+
+    /// <summary>
+    /// information_schema's DATA_TYPE ("uuid", "inet6", "inet4", ...), which no TABLE_MAP carries: MariaDB logs its
+    /// UUID, INET6 and INET4 columns as BINARY(n), and only this tells the decoder to print them as SELECT does.
+    /// </summary>
+    public string?[] DataTypes { get; }
 
     /// <summary>Primary key column ordinals in key order, or null when unknown.</summary>
     public int[]? PrimaryKey { get; set; }
@@ -62,7 +69,22 @@ public sealed class TableColumns
             Unsigned[i] ??= other.Unsigned[i];
             EnumValues[i] ??= other.EnumValues[i];
             SetValues[i] ??= other.SetValues[i];
+            DataTypes[i] ??= other.DataTypes[i];
         }
         PrimaryKey ??= other.PrimaryKey;
+    }
+
+    /// <summary>
+    /// Takes the data types <paramref name="other"/> gives a column of the same name: the TABLE_MAP names every column
+    /// (FULL metadata) but never says UUID or INET6, and the caller's columns may be of another shape (a column added since).
+    /// </summary>
+    internal void FillDataTypesByName(TableColumns other)
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            if (DataTypes[i] is not null || Names[i] is not { } name) continue;
+            var j = other.IndexOf(name);
+            if (j >= 0) DataTypes[i] = other.DataTypes[j];
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -45,7 +46,8 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     {
         var server = await BinlogServer.InspectAsync(_options, SourceName, _section, Logger, cancellationToken);
         var table = _options.Table;
-        var catalogColumns = server.FullRowMetadata ? null : await CatalogColumnsAsync(table, cancellationToken);
+        // Even with FULL row metadata: only information_schema says a BINARY(16) is MariaDB's UUID or INET6.
+        var catalogColumns = await CatalogColumnsAsync(table, cancellationToken);
 
         _committed = committed;
         BinlogStartPosition start;
@@ -125,11 +127,13 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         while (await NextAsync(client, cancellationToken))
         {
             decoder.Feed(client.Event);
-            while (decoder.TryRead(out var e))
+            while (Read(decoder, out var e))
             {
                 var header = e.Header;
                 switch (e)
                 {
+                    case IncidentEvent incident:
+                        throw Incident(incident, cursor);
                     case RotateEvent rotate:
                         cursor.File = rotate.NextFileName;
                         cursor.Position = rotate.Position;
@@ -168,7 +172,8 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                             columns = ColumnsOf(table, columns);
                             lastTable = table;
                         }
-                        while (rows.TryReadRow(out var values))
+                        if (!rows.HasEveryColumn) throw PartialRowImage(rows, cursor);
+                        while (ReadRow(rows, out var values))
                             yield return LogChange<BinlogTransaction>.Insert(new OutboxRow(columns!, values));
                         Advance(cursor, e);
                         continue;
@@ -274,6 +279,60 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                 $"{(_cursor?.IsMariaDb == true ? "BINLOG MONITOR" : "REPLICATION CLIENT")} ON *.* TO <user>;", e),
         _ => null,
     };
+
+    /// <summary>An event Relay cannot decode (a type or charset it does not know, a damaged event) fails the same way on every retry.</summary>
+    private bool Read(BinlogEventDecoder decoder, [NotNullWhen(true)] out BinlogEvent? binlogEvent)
+    {
+        try
+        {
+            return decoder.TryRead(out binlogEvent);
+        }
+        catch (BinlogFormatException e)
+        {
+            throw Undecodable(e);
+        }
+    }
+
+    private bool ReadRow(WriteRowsEvent rows, [NotNullWhen(true)] out object?[]? values)
+    {
+        try
+        {
+            return rows.TryReadRow(out values);
+        }
+        catch (BinlogFormatException e)
+        {
+            throw Undecodable(e);
+        }
+    }
+
+    private RelayFatalException Undecodable(BinlogFormatException e) => new(
+        $"Source '{SourceName}' cannot decode the binlog: {e.Message}. Retrying would read the same event again. Remedy: change what the " +
+        "outbox table holds to types and character sets Relay reads (utf8mb4, latin1, ascii, binary, the UTF-16/32 family; MySQL and MariaDB's " +
+        "column types), or, if the event is damaged, move the source past it (Relay offsets reset) after publishing its rows another way.", e);
+
+    /// <summary>A replica stops on an INCIDENT: the log may lack changes from here, so going on could lose outbox rows unnoticed.</summary>
+    private RelayFatalException Incident(IncidentEvent incident, BinlogCursor cursor)
+    {
+        var after = cursor.Current with { Pos = (ulong)incident.Header.LogPosition };
+        return new RelayFatalException(
+            $"Source '{SourceName}': the server logged an INCIDENT ({incident.IncidentName}{(incident.Message.Length > 0 ? $": {incident.Message}" : "")}) " +
+            $"at {cursor.File}:{incident.Header.StartPosition}: changes made around then may be missing from its binlog, so outbox rows committed then " +
+            "may never appear in it. A replica stops here too. Remedy: publish the outbox rows committed around that time that are missing downstream " +
+            $"(a MySqlPolling source over the outbox can), then move this source past the incident: Relay offsets reset --source {SourceName} --to '{after.Encode()}'.");
+    }
+
+    /// <summary>A session with binlog_row_image=MINIMAL or NOBLOB logs only the columns its INSERT set: the rest would be published as NULL.</summary>
+    private RelayFatalException PartialRowImage(WriteRowsEvent rows, BinlogCursor cursor)
+    {
+        var table = rows.Table!;
+        var missing = rows.MissingColumns().Select(i => table.Columns.Names[i] is { } name ? name : $"#{i}");
+        return new RelayFatalException(
+            $"Source '{SourceName}': the row inserted into {table.Schema}.{table.Name} at {cursor.File}:{rows.Header.StartPosition} was logged without " +
+            $"the columns {string.Join(", ", missing)}, so they would be published as NULL. The writing session runs with binlog_row_image " +
+            "MINIMAL or NOBLOB (a session may set it though the server's is FULL). Remedy: have the application write the outbox with " +
+            "binlog_row_image = FULL (remove SET SESSION binlog_row_image, and keep the server's global FULL), then publish the rows logged since " +
+            $"with a MySqlPolling source and move this source past them (Relay offsets reset --source {SourceName}).");
+    }
 
     private static bool IsPurged(string message) =>
         message.Contains("Could not find first log file name", StringComparison.OrdinalIgnoreCase) ||
