@@ -55,7 +55,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         {
             // First start: what commits from now on, from exactly where the binlog stands.
             _cursor = new BinlogCursor(server.IsMariaDb, server.Identity, server.CurrentFile, server.CurrentPosition, server.CurrentGtids, null);
-            start = BinlogStartPosition.FromFile(server.CurrentFile, server.CurrentPosition);
+            start = server.FirstStart;
         }
         else
         {

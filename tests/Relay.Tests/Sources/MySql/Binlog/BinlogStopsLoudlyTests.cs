@@ -47,6 +47,32 @@ public sealed class BinlogStopsLoudlyTests
     }
 
     [Fact]
+    public async Task An_incident_the_server_logs_stops_the_source_naming_it_the_position_and_the_remedy()
+    {
+        // A non-transactional change the statement cache cannot hold is applied but not logged: MariaDB writes an
+        // INCIDENT (LOST_EVENTS) so replicas stop. The cache limit is global, hence a private server.
+        await using var server = await MariaDbInstance.StartAsync("--max-binlog-stmt-cache-size=4096", "--binlog-stmt-cache-size=4096");
+        var cs = await PrepareAsync(server);
+        await server.ExecuteAsync("CREATE TABLE shop.notes (id INT PRIMARY KEY, body LONGTEXT) ENGINE=MyISAM");
+        var source = Create(cs, name: Unique("incident"));
+        await source.AcquireAsync(CancellationToken.None).WaitAsync(SourceReader.Wait);
+        await using var reader = new SourceReader(source, null);
+        await reader.NextIdleAsync(_ => true);
+
+        await InsertAsync(cs, 1, "before-");
+        var refused = await Assert.ThrowsAsync<MySqlException>(() => server.ExecuteAsync("INSERT INTO shop.notes VALUES (1, REPEAT('x', 20000))"));
+        Assert.Contains("max_binlog_stmt_cache_size", refused.Message);
+        await InsertAsync(cs, 1, "after-");
+
+        var first = await reader.NextAsync();
+        Assert.Equal(["before-1"], first.Rows.Select(r => Text(r, "aggregateid")));
+        var e = Assert.IsType<RelayFatalException>(await reader.FailureAsync());
+        Assert.Contains("INCIDENT (LOST_EVENTS", e.Message);
+        Assert.Matches(@"at mysql-bin\.\d+:\d+:", e.Message);
+        Assert.Contains("Relay offsets reset --source", e.Message);
+    }
+
+    [Fact]
     public async Task A_column_of_a_charset_it_cannot_decode_stops_the_source_instead_of_retrying()
     {
         await using var db = await MySqlDatabase.CreateAsync();
