@@ -69,14 +69,13 @@ public sealed class TableColumns
             Unsigned[i] ??= other.Unsigned[i];
             EnumValues[i] ??= other.EnumValues[i];
             SetValues[i] ??= other.SetValues[i];
-            DataTypes[i] ??= other.DataTypes[i];
         }
         PrimaryKey ??= other.PrimaryKey;
     }
 
     /// <summary>
-    /// Takes the data types <paramref name="other"/> gives a column of the same name: the TABLE_MAP names every column
-    /// (FULL metadata) but never says UUID or INET6, and the caller's columns may be of another shape (a column added since).
+    /// Takes the data types <paramref name="other"/> gives a column of the same name, never by ordinal: no TABLE_MAP says
+    /// UUID or INET6, and the caller's columns may be of another shape (a column added or moved since).
     /// </summary>
     internal void FillDataTypesByName(TableColumns other)
     {

@@ -87,7 +87,7 @@ internal static class TableMapParser
                     $"the TABLE_MAP of {schema}.{name} has {columnCount} columns but the caller's TableColumns has {supplied.Count}: " +
                     "the table changed; supply its current columns");
             if (supplied.Count == columnCount) columns.FillGapsFrom(supplied);
-            else columns.FillDataTypesByName(supplied);
+            columns.FillDataTypesByName(supplied);
         }
 
         var layouts = BuildLayouts(types, metadata, columns, $"{schema}.{name}");

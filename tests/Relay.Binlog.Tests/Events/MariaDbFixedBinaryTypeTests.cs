@@ -73,6 +73,31 @@ public sealed class MariaDbFixedBinaryTypeTests
     }
 
     [Fact]
+    public async Task The_types_follow_the_column_names_when_the_table_changed_since_information_schema_was_read()
+    {
+        await using var db = await MySqlDatabase.CreateAsync();
+        await db.ExecuteAsync("CREATE TABLE t (id INT PRIMARY KEY, u UUID, b BINARY(16))");
+        TableColumns? catalog;
+        await using (var connection = new MySqlConnection(db.ConnectionString))
+        {
+            await connection.OpenAsync();
+            catalog = await InformationSchemaColumns.LoadAsync(connection, db.Name, "t", CancellationToken.None);
+        }
+        var capture = await BinlogCapture.StartAsync(db.ConnectionString);
+        // After the catalog was read: the BINARY(16) moves to where the UUID was, and a column is added.
+        await db.ExecuteAsync("ALTER TABLE t MODIFY b BINARY(16) AFTER id, ADD COLUMN n INT; " +
+                              "INSERT INTO t VALUES (1, X'00112233445566778899AABBCCDDEEFF', '123e4567-e89b-12d3-a456-426655440000', 7)");
+        var events = await capture.ReadAsync(db.ConnectionString);
+
+        using var decoder = new BinlogEventDecoder();
+        decoder.AddTable(db.Name, "t", catalog);
+        var row = Assert.Single(DecodedRows.Decode(decoder, events).Rows);
+        Assert.Equal(Convert.FromHexString("00112233445566778899AABBCCDDEEFF"), row[1]); // b, by name: still bytes
+        Assert.Equal("123e4567-e89b-12d3-a456-426655440000", row[2]);                    // u, by name: the UUID text
+        Assert.Equal("7", row[3]);
+    }
+
+    [Fact]
     public async Task A_session_with_binlog_row_image_minimal_logs_rows_without_the_columns_it_did_not_set()
     {
         await using var db = await MySqlDatabase.CreateAsync();

@@ -145,6 +145,14 @@ public sealed class BinlogStopsLoudlyTests
         {
             await http.WaitForReadinessAsync(relay, (status, json) => status == HttpStatusCode.OK && RelayHttp.StateOf(json, "bad") == "streaming" &&
                                                                       RelayHttp.StateOf(json, "good") == "streaming");
+            // Streaming is reported before the first start has read where the binlog stands: a row committed earlier
+            // would be before the start. The source logs its start once the dump runs.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!relay.Output.Contains("Source bad: reading the binlog", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline && !relay.HasExited, relay.Output);
+                await Task.Delay(50);
+            }
             await db.ExecuteAsync("INSERT INTO outbox (aggregatetype, aggregateid, type, note) VALUES ('order', 'sjis', 'Created', '日本')");
 
             var body = await http.WaitForReadinessAsync(relay, (_, json) => RelayHttp.StateOf(json, "bad") == "failed");
