@@ -306,7 +306,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     }
 
     private RelayFatalException Undecodable(BinlogFormatException e) => new(
-        $"Source '{SourceName}' cannot decode the binlog: {e.Message}. Retrying would read the same event again. Remedy: change what the " +
+        $"Source '{SourceName}' cannot decode the binlog: {e.Message.TrimEnd('.')}. Retrying would read the same event again. Remedy: change what the " +
         "outbox table holds to types and character sets Relay reads (utf8mb4, latin1, ascii, binary, the UTF-16/32 family; MySQL and MariaDB's " +
         "column types), or, if the event is damaged, move the source past it (Relay offsets reset) after publishing its rows another way.", e);
 
