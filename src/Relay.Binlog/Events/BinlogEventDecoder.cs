@@ -281,6 +281,7 @@ public sealed class BinlogEventDecoder : IDisposable
             BinlogEventType.MariaDbGtidList => ReadGtidList(body.Span),
             BinlogEventType.MariaDbBinlogCheckpoint => ReadCheckpoint(body.Span),
             BinlogEventType.MariaDbAnnotateRows => ReadAnnotateRows(body),
+            BinlogEventType.Incident => ReadIncident(body.Span),
             BinlogEventType.MariaDbStartEncryption => throw new BinlogFormatException(
                 "the binlog file is encrypted (encrypt_binlog=ON): read it through a replication connection, which decrypts it"),
             _ => _unknown,
@@ -423,6 +424,17 @@ public sealed class BinlogEventDecoder : IDisposable
         }
         write.SetRows(_rows, body.Slice(presentOffset, bitmapLength), presentCount, rows);
         return target;
+    }
+
+    /// <summary>INCIDENT: post-header the incident number (u16); body the message length (u8) and the message.</summary>
+    private IncidentEvent ReadIncident(ReadOnlySpan<byte> body)
+    {
+        var postHeader = FormatDescription!.PostHeaderLength(BinlogEventType.Incident, 2);
+        var reader = new BinlogReader(body);
+        var incident = reader.ReadUInt16("the incident number");
+        if (postHeader > 2) reader.Skip(postHeader - 2, "the rest of the post-header");
+        var message = reader.IsAtEnd ? "" : Utf8(reader.ReadBytes(reader.ReadByte("the message length"), "the message"), "the message");
+        return new IncidentEvent { Incident = incident, Message = message };
     }
 
     private XidEvent ReadXid(ReadOnlySpan<byte> body)

@@ -5,14 +5,14 @@ namespace Relay.Binlog.Events;
 /// a shape this decoder does not handle, or inconsistent with the TABLE_MAP before it. The message names the event
 /// type and where it is (file:position) when those are known, so an operator can look at it with mysqlbinlog.
 /// </summary>
-internal sealed class BinlogFormatException : FormatException
+public sealed class BinlogFormatException : FormatException
 {
-    public BinlogFormatException(string problem, Exception? inner = null)
+    internal BinlogFormatException(string problem, Exception? inner = null)
         : this(problem, null, null, -1, inner)
     {
     }
 
-    public BinlogFormatException(string problem, BinlogEventType? eventType, string? fileName, long position, Exception? inner = null)
+    internal BinlogFormatException(string problem, BinlogEventType? eventType, string? fileName, long position, Exception? inner = null)
         : base(Describe(problem, eventType, fileName, position), inner)
     {
         Problem = problem;
@@ -33,7 +33,7 @@ internal sealed class BinlogFormatException : FormatException
     public long Position { get; }
 
     /// <summary>The same problem with the location of the event it was found in, unless one is already attached.</summary>
-    public BinlogFormatException At(BinlogEventType eventType, string? fileName, long position) =>
+    internal BinlogFormatException At(BinlogEventType eventType, string? fileName, long position) =>
         EventType is not null ? this : new BinlogFormatException(Problem, eventType, fileName, position, InnerException ?? this);
 
     private static string Describe(string problem, BinlogEventType? eventType, string? fileName, long position)

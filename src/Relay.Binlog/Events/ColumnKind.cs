@@ -32,4 +32,10 @@ internal enum ColumnKind : byte
     /// <summary>MySQL's binary JSON (type 245).</summary>
     Json,
     Geometry,
+    /// <summary>MariaDB's UUID (10.7+), logged as BINARY(16): printed as SELECT prints it.</summary>
+    Uuid,
+    /// <summary>MariaDB's INET6 (10.5+), logged as BINARY(16).</summary>
+    Inet6,
+    /// <summary>MariaDB's INET4 (10.10+), logged as BINARY(4).</summary>
+    Inet4,
 }

@@ -4,7 +4,8 @@ namespace Relay.Binlog.Events;
 
 /// <summary>
 /// A table's columns as information_schema describes them: what the binlog leaves out unless
-/// binlog_row_metadata=FULL (names, charsets, signedness, ENUM/SET labels). The catalog describes the table as it
+/// binlog_row_metadata=FULL (names, charsets, signedness, ENUM/SET labels), and what it never says (MariaDB's UUID,
+/// INET6 and INET4 types, logged as BINARY(n)). The catalog describes the table as it
 /// is now, not as it was when older events were logged, which is why FULL metadata is the recommended setting.
 /// </summary>
 public static class InformationSchemaColumns
@@ -30,6 +31,7 @@ public static class InformationSchemaColumns
             var (name, charset, type, dataType) = rows[i];
             columns.Names[i] = name;
             columns.Types[i] = BinlogType(dataType);
+            columns.DataTypes[i] = dataType.ToLowerInvariant();
             columns.Unsigned[i] = type.Contains("unsigned", StringComparison.OrdinalIgnoreCase);
             // BLOBs and BINARY columns have no character set in information_schema: they are binary.
             columns.SetCharset(i, charset ?? "binary");

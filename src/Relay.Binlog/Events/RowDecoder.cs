@@ -133,6 +133,21 @@ internal sealed class RowDecoder
                 bytes.CopyTo(padded);
                 return padded;
             }
+            case ColumnKind.Uuid or ColumnKind.Inet6 or ColumnKind.Inet4:
+            {
+                // MariaDB's fixed-binary types are logged like BINARY(n), trailing 0x00 bytes stripped.
+                var length = reader.ReadByte("a length");
+                if (length > column.Precision) throw new BinlogFormatException($"{length} bytes for a {column.Precision}-byte {column.Kind} value");
+                Span<byte> value = stackalloc byte[16];
+                value.Clear();
+                reader.ReadBytes(length, "a value").CopyTo(value);
+                return column.Kind switch
+                {
+                    ColumnKind.Uuid => MariaDbFixedBinaryText.Uuid(value[..16]),
+                    ColumnKind.Inet6 => MariaDbFixedBinaryText.Inet6(value[..16]),
+                    _ => MariaDbFixedBinaryText.Inet4(value[..4]),
+                };
+            }
             case ColumnKind.Blob:
             {
                 var length = reader.ReadUInt(column.Size, "a BLOB length");

@@ -20,6 +20,7 @@ public sealed class TableColumns
         EnumValues = new string[]?[count];
         SetValues = new string[]?[count];
         Types = new MySqlColumnType?[count];
+        DataTypes = new string?[count];
     }
 
     public int Count { get; }
@@ -42,6 +43,10 @@ public sealed class TableColumns
     /// a table that has changed since they were logged (see <see cref="BinlogTableChangedException"/>).
     /// </summary>
     public MySqlColumnType?[] Types { get; }
+    /// information_schema's DATA_TYPE ("uuid", "inet6", "inet4", ...), which no TABLE_MAP carries: MariaDB logs its
+    /// UUID, INET6 and INET4 columns as BINARY(n), and only this tells the decoder to print them as SELECT does.
+    /// </summary>
+    public string?[] DataTypes { get; }
 
     /// <summary>Primary key column ordinals in key order, or null when unknown.</summary>
     public int[]? PrimaryKey { get; set; }
@@ -73,5 +78,19 @@ public sealed class TableColumns
             SetValues[i] ??= other.SetValues[i];
         }
         PrimaryKey ??= other.PrimaryKey;
+    }
+
+    /// <summary>
+    /// Takes the data types <paramref name="other"/> gives a column of the same name, never by ordinal: no TABLE_MAP says
+    /// UUID or INET6, and the caller's columns may be of another shape (a column added or moved since).
+    /// </summary>
+    internal void FillDataTypesByName(TableColumns other)
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            if (DataTypes[i] is not null || Names[i] is not { } name) continue;
+            var j = other.IndexOf(name);
+            if (j >= 0) DataTypes[i] = other.DataTypes[j];
+        }
     }
 }

@@ -85,6 +85,7 @@ internal static class TableMapParser
             // Names the TABLE_MAP leaves out come from the caller, whose view of the table may be younger than these rows.
             if (Array.IndexOf(columns.Names, null) >= 0) CheckShape(supplied, types, $"{schema}.{name}");
             if (supplied.Count == columnCount) columns.FillGapsFrom(supplied);
+            columns.FillDataTypesByName(supplied);
         }
 
         var layouts = BuildLayouts(types, metadata, columns, $"{schema}.{name}");
@@ -420,11 +421,22 @@ internal static class TableMapParser
             {
                 MySqlColumnType.Enum => length is 1 or 2 ? new ColumnLayout(ColumnKind.Enum, length) { Labels = cols.EnumValues[i] } : throw Bad(i, $"ENUM of {length} bytes"),
                 MySqlColumnType.Set => length is >= 1 and <= 8 ? new ColumnLayout(ColumnKind.Set, length) { Labels = cols.SetValues[i] } : throw Bad(i, $"SET of {length} bytes"),
+                MySqlColumnType.String when charset == MySqlCharset.Binary && FixedBinaryKind(cols.DataTypes[i], length) is { } kind =>
+                    new ColumnLayout(kind, 1, length) { Charset = charset, Collation = cols.Collations[i] },
                 MySqlColumnType.String or MySqlColumnType.VarString => new ColumnLayout(ColumnKind.FixedString, length > 255 ? 2 : 1, length) { Charset = charset, Collation = cols.Collations[i] },
                 _ => throw Bad(i, $"a string column of real type {(byte)realType}"),
             };
         }
     }
+
+    /// <summary>MariaDB's fixed-binary types by their information_schema DATA_TYPE and logged length.</summary>
+    private static ColumnKind? FixedBinaryKind(string? dataType, int length) => (dataType, length) switch
+    {
+        ("uuid", 16) => ColumnKind.Uuid,
+        ("inet6", 16) => ColumnKind.Inet6,
+        ("inet4", 4) => ColumnKind.Inet4,
+        _ => null,
+    };
 
     private static string Describe(TableColumns columns, int i) => columns.Names[i] is { } name ? $"'{name}' (#{i})" : $"#{i}";
 

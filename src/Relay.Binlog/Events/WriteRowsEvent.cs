@@ -17,6 +17,24 @@ public sealed class WriteRowsEvent : RowsEvent
     private int _offset;
     private long _generation;
 
+    /// <summary>
+    /// True when the row image holds every column of the table (binlog_row_image=FULL). A MINIMAL or NOBLOB image
+    /// leaves out the columns the statement did not set (a session can choose that with SET SESSION binlog_row_image),
+    /// and <see cref="TryReadRow"/> gives null for them: a caller that needs whole rows checks this first.
+    /// </summary>
+    public bool HasEveryColumn => Table is null || _presentCount == Table.ColumnCount;
+
+    /// <summary>The ordinals of the columns the row image leaves out (empty when <see cref="HasEveryColumn"/>).</summary>
+    public int[] MissingColumns()
+    {
+        if (HasEveryColumn) return [];
+        var present = _present.Span;
+        var missing = new List<int>();
+        for (var i = 0; i < Table!.ColumnCount; i++)
+            if ((present[i >> 3] & (1 << (i & 7))) == 0) missing.Add(i);
+        return missing.ToArray();
+    }
+
     /// <summary>Rows decoded from this event so far.</summary>
     public int RowsRead { get; private set; }
 

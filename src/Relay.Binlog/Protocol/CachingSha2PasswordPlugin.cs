@@ -5,7 +5,8 @@ using System.Text;
 namespace Relay.Binlog.Protocol;
 
 /// <summary>
-/// caching_sha2_password (MySQL 8's default). Fast path: XOR(SHA256(password), SHA256(SHA256(SHA256(password)) ‖ nonce));
+/// caching_sha2_password (MySQL 8's default). Fast path: XOR(SHA256(password), SHA256(SHA256(SHA256(password)) ‖ nonce)),
+/// where the outer SHA256 hashes the double hash followed by the nonce (two hashes of the password, not three);
 /// the server answers AuthMoreData 0x03 (cached: OK follows) or 0x04 (full authentication). Full authentication
 /// sends the password and a NUL in clear text over TLS or a Unix socket; otherwise RSA-OAEP (SHA-1) encrypts
 /// (password ‖ NUL) XOR the nonce with the server's public key, read from ServerRSAPublicKeyFile or, when
@@ -72,15 +73,16 @@ internal sealed class CachingSha2PasswordPlugin : AuthenticationPlugin
     {
         if (string.IsNullOrEmpty(password)) return [];
         var passwordBytes = Encoding.UTF8.GetBytes(password);
+        // sha2_password's generate_sha2_scramble: stage1 = SHA256(password), stage2 = SHA256(stage1) (what the server
+        // caches), mask = SHA256(stage2 ‖ nonce), scramble = stage1 XOR mask. The server recovers stage1 with the mask
+        // and checks SHA256(stage1) against its cached stage2, so one hash more or less fails every fast login.
         Span<byte> stage1 = stackalloc byte[32];
-        Span<byte> stage2 = stackalloc byte[32];
         Span<byte> input = stackalloc byte[32 + nonce.Length];
         Span<byte> mask = stackalloc byte[32];
         try
         {
             SHA256.HashData(passwordBytes, stage1);
-            SHA256.HashData(stage1, stage2);
-            SHA256.HashData(stage2, input[..32]);
+            SHA256.HashData(stage1, input[..32]);
             nonce.CopyTo(input[32..]);
             SHA256.HashData(input, mask);
             var result = new byte[32];
@@ -91,7 +93,6 @@ internal sealed class CachingSha2PasswordPlugin : AuthenticationPlugin
         {
             CryptographicOperations.ZeroMemory(passwordBytes);
             stage1.Clear();
-            stage2.Clear();
             input.Clear();
         }
     }

@@ -227,28 +227,34 @@ public sealed class MySqlEventVectorTests
         Assert.Equal(0, SerializationVarlen.ReadUnsigned(new byte[] { 0x03, 0x00 }, out _));
     }
 
+    /// <summary>
+    /// GTID_TAGGED_LOG (42) body written out by hand from libs/mysql/serialization/readme.md: a message is the format
+    /// version, the message size (all of it, these three header fields included), the last non-ignorable field id, then
+    /// (field id, value) pairs in Gtid_event::define_fields order, every integer a varlen. Varlen: n bytes little-endian
+    /// whose first byte ends in n-1 one bits and a zero, the value above them (v &lt; 2^(7n), n ≤ 8; 0xFF then 8 bytes);
+    /// signed values zig-zag first (x ≥ 0: 2x; x &lt; 0: -2x-1). The UUID is a fixed array of 16 varlen bytes, so bytes
+    /// ≥ 0x80 take two; a tag is a varlen length and its bytes. Computed with a few lines of Python from that text.
+    /// </summary>
+    private static readonly byte[] TaggedGtidVector = Hex(
+        "02" +                      // format version 1 (1 << 1)
+        "7c" +                      // message size 62 (62 << 1)
+        "00" +                      // last non-ignorable field id 0
+        "00 02" +                   // field 0 flags: 1
+        "02" +                      // field 1 uuid 3e11fa47-71ca-11e1-9e33-c80aa9429562, byte by byte:
+        "7c 22 e903 8e e2 2903 22 8503 7902 66 2103 14 a502 84 5502 c4" + // 3e 11 fa 47 71 ca 11 e1 9e 33 c8 0a a9 42 95 62
+        "04 9126" +                 // field 2 gno 1234: zig-zag 2468, two bytes (2468 << 2 | 0b01 = 0x2691)
+        "06 10 446f6d61696e5f31" +  // field 3 tag: length 8, "Domain_1"
+        "08 28" +                   // field 4 last_committed 10 (zig-zag 20)
+        "0a 2c" +                   // field 5 sequence_number 11 (zig-zag 22)
+        "0c 7f00401e18240a06" +     // field 6 immediate commit timestamp 1_700_000_000_000_000 µs: 8 bytes (0x7F, then the value)
+        "10 250c" +                 // field 8 transaction length 777 (field 7, the original timestamp, omitted: = immediate)
+        "12 9bd009");               // field 9 immediate server version 80403 (three bytes: 80403 << 3 | 0b011)
+
     [Fact]
     public void Tagged_gtid_in_the_serialization_format()
     {
-        // Gtid_event::define_fields: 0 flags, 1 uuid (16 varlen bytes), 2 gno, 3 tag, 4 last_committed,
-        // 5 sequence_number, 6 immediate ts, (7 original ts: omitted = immediate), 8 trx length, 9 immediate version.
-        var fields = new List<byte>();
-        void Unsigned(ulong v) { Span<byte> b = stackalloc byte[9]; fields.AddRange(b[..SerializationVarlen.WriteUnsigned(b, v)].ToArray()); }
-        void Signed(long v) { Span<byte> b = stackalloc byte[9]; fields.AddRange(b[..SerializationVarlen.WriteSigned(b, v)].ToArray()); }
-        Unsigned(0); Unsigned(1);
-        Unsigned(1); foreach (var b in Uuid1.ToByteArray(bigEndian: true)) Unsigned(b);
-        Unsigned(2); Signed(1234);
-        Unsigned(3); Unsigned(8); fields.AddRange(Ascii("Domain_1"));
-        Unsigned(4); Signed(10);
-        Unsigned(5); Signed(11);
-        Unsigned(6); Unsigned(1_700_000_000_000_000);
-        Unsigned(8); Unsigned(777);
-        Unsigned(9); Unsigned(80403);
-        // Message: format version 1, size of the whole message, last non-ignorable field id, then the fields.
-        var size = 1 + 1 + 1 + fields.Count;
-        Assert.True(size < 128);
-        byte[] message = [0x02, (byte)(size << 1), 0x00, .. fields];
-
+        var message = TaggedGtidVector;
+        Assert.Equal(62, message.Length);
         var (_, events) = Start(FormatDescription(), Event(42, message));
         var gtid = Assert.IsType<GtidEvent>(events[1]);
         Assert.Equal("3e11fa47-71ca-11e1-9e33-c80aa9429562:domain_1:1234", gtid.Gtid.ToString());
@@ -257,6 +263,34 @@ public sealed class MySqlEventVectorTests
         Assert.Equal(777UL, gtid.TransactionLength);
         Assert.Equal((80403U, 80403U), (gtid.ImmediateServerVersion, gtid.OriginalServerVersion));
         Assert.Equal(1, gtid.Flags);
+    }
+
+    /// <summary>
+    /// INCIDENT (Incident_event, control_events.h): post-header the incident number (u16, 1 = LOST_EVENTS); body the
+    /// message length (u8) and the message. Written by hand; the event header is the 19 bytes of any event.
+    /// </summary>
+    private static readonly byte[] IncidentBody = Hex(
+        "0100" +                                                 // incident 1: LOST_EVENTS
+        "0f" +                                                   // message length 15
+        "73746d74206361636865 2066756c6c");                      // "stmt cache full"
+
+    [Fact]
+    public void Incident_events_decode_their_number_and_message()
+    {
+        var (_, events) = Start(FormatDescription(), Event(26, IncidentBody, logPosition: 4321));
+        var incident = Assert.IsType<IncidentEvent>(events[1]);
+        Assert.Equal(IncidentEvent.LostEvents, incident.Incident);
+        Assert.Equal("LOST_EVENTS", incident.IncidentName);
+        Assert.Equal("stmt cache full", incident.Message);
+        Assert.Equal(4321u, incident.Header.LogPosition);
+
+        // An incident with no message (MySQL writes the length byte 0; an older writer may leave the body out).
+        (_, events) = Start(FormatDescription(), Event(26, Hex("0100 00")), Event(26, Hex("0200")));
+        Assert.Equal(("LOST_EVENTS", ""), (Assert.IsType<IncidentEvent>(events[1]).IncidentName, ((IncidentEvent)events[1]).Message));
+        Assert.Equal(("incident 2", ""), (Assert.IsType<IncidentEvent>(events[2]).IncidentName, ((IncidentEvent)events[2]).Message));
+
+        // A message length past the event's end is a format error, not a short message.
+        Assert.Throws<BinlogFormatException>(() => Start(FormatDescription(), Event(26, Hex("0100 1c 6e6f6e"))));
     }
 
     [Fact]

@@ -75,6 +75,54 @@ public sealed class MySqlGtidSetTests
         Assert.Equal(8, MySqlGtidSet.Parse("").Encode().Length);
     }
 
+    /// <summary>
+    /// Gtid_set::encode written out by hand from its documented layout (the COM_BINLOG_DUMP_GTID SID block and the
+    /// PREVIOUS_GTIDS body): n_sids u64 LE; per source, in UUID order: the UUID's 16 bytes as printed, n_intervals u64,
+    /// then each interval's start and end, end exclusive, as u64 LE.
+    /// </summary>
+    private static readonly byte[] UntaggedVector = Convert.FromHexString(
+        "0200000000000000" +                 // n_sids 2
+        "3e11fa4771ca11e19e33c80aa9429562" + // SID A
+        "0200000000000000" +                 // n_intervals 2
+        "0100000000000000" +                 // [1,
+        "0600000000000000" +                 //     6): 1-5
+        "0700000000000000" +                 // [7,
+        "0a00000000000000" +                 //     10): 7-9
+        "4a0b7e3c000011ee8000000000000002" + // SID B
+        "0100000000000000" +                 // n_intervals 1
+        "0100000000000000" +                 // [1,
+        "0400000000000000");                 //     4): 1-3
+
+    /// <summary>
+    /// The tagged form (MySQL 8.3+): byte 0 and byte 7 of the first word are the format version 1, bytes 1-6 the number
+    /// of (UUID, tag) pairs; each pair's UUID is followed by its tag as a serialization-library string (varlen length,
+    /// value shifted left once: 0 is 0x00, 4 is 0x08) and the bytes, the untagged GTIDs having the empty tag first.
+    /// </summary>
+    private static readonly byte[] TaggedVector = Convert.FromHexString(
+        "0102000000000001" +                 // version 1, 2 pairs, version 1
+        "3e11fa4771ca11e19e33c80aa9429562" + // SID A
+        "00" +                               // tag length 0 (untagged)
+        "0100000000000000" +                 // n_intervals 1
+        "0100000000000000" +                 // [1,
+        "0500000000000000" +                 //     5): 1-4
+        "3e11fa4771ca11e19e33c80aa9429562" + // SID A
+        "08" + "61616161" +                  // tag length 4, "aaaa"
+        "0100000000000000" +                 // n_intervals 1
+        "0100000000000000" +                 // [1,
+        "0200000000000000");                 //     2): 1
+
+    [Fact]
+    public void Encoding_matches_the_hand_written_layout_in_both_directions()
+    {
+        Assert.Equal(UntaggedVector, MySqlGtidSet.Parse($"{B}:1-3,{A}:7-9,{A}:1-5").Encode());
+        Assert.Equal($"{A}:1-5:7-9,{B}:1-3", MySqlGtidSet.Decode(UntaggedVector).ToString());
+        Assert.Equal(TaggedVector, MySqlGtidSet.Parse($"{A}:aaaa:1,{A}:1-4").Encode());
+        Assert.Equal($"{A}:1-4:aaaa:1", MySqlGtidSet.Decode(TaggedVector).ToString());
+        Assert.Equal(Convert.FromHexString("0000000000000000"), MySqlGtidSet.Parse("").Encode()); // n_sids 0
+        // The set a COM_BINLOG_DUMP_GTID carries (its vector written by hand in CommandVectorTests) is this encoding.
+        Assert.Equal(Protocol.CommandVectorTests.DumpGtidSet.ToArray(), MySqlGtidSet.Parse("3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5").Encode());
+    }
+
     [Fact]
     public void Malformed_encodings_are_errors()
     {

@@ -127,7 +127,7 @@ public class MySqlDumpEmulationTests
     {
         await s.SendAsync(CachingSha2PasswordTests.Handshake(ssl: false));
         var response = CachingSha2PasswordTests.ReadHandshakeResponse(await s.ReceiveAsync(), ssl: false);
-        Assert.Equal(CachingSha2PasswordTests.ExpectedScramble(ScriptedSession.Password, CachingSha2PasswordTests.Nonce), response);
+        Assert.Equal(CachingSha2PasswordTests.IndependentScramble, response);
         await s.SendAsync([0x01, 0x03]);
         await s.SendOkAsync();
     }

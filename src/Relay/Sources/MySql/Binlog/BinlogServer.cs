@@ -1,8 +1,11 @@
 using System.Globalization;
+using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
+using Relay.Binlog.Gtids;
+using Relay.Binlog.Protocol;
 
 namespace Relay.Sources.MySql.Binlog;
 
@@ -95,10 +98,34 @@ internal sealed record BinlogServer(
         await CheckTableAsync(connection, options, section, user, problems, cancellationToken);
         if (problems.Any(p => !p.IsWarning)) return (null, problems);
 
-        // The GTIDs as of exactly that file/position: MariaDB converts one into the other; MySQL's status row carries both.
-        var gtids = isMariaDb
-            ? await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT BINLOG_GTID_POS(@file, @pos)", new { file, pos = position }, cancellationToken: cancellationToken)) ?? ""
-            : string.Equals(Setting("gtid_mode"), "ON", StringComparison.OrdinalIgnoreCase) ? executed.Replace("\n", "") : "";
+        // The GTIDs as of exactly that file/position. MariaDB computes them from the file/position itself. MySQL's
+        // status row reads gtid_executed and the file/position under different locks (a commit between the two leaves a
+        // transaction before the position out of the set): performance_schema.log_status reads all three under one
+        // (8.0.14+, BACKUP_ADMIN); without it the first dump goes by gtid_executed alone, which the server completes.
+        string gtids;
+        var byGtidSet = false;
+        if (isMariaDb)
+        {
+            gtids = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT BINLOG_GTID_POS(@file, @pos)", new { file, pos = position }, cancellationToken: cancellationToken)) ?? "";
+        }
+        else if (string.Equals(Setting("gtid_mode"), "ON", StringComparison.OrdinalIgnoreCase))
+        {
+            if (await LogStatusAsync(connection, cancellationToken) is { } snapshot)
+            {
+                (file, position, gtids) = snapshot;
+            }
+            else
+            {
+                // Read after the file/position: the set covers every transaction before it, and the dump starts from the set.
+                gtids = (await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT @@GLOBAL.gtid_executed", cancellationToken: cancellationToken)) ?? executed)
+                    .Replace("\n", "");
+                byGtidSet = true;
+            }
+        }
+        else
+        {
+            gtids = "";
+        }
         var server = new BinlogServer(
             isMariaDb,
             isMariaDb ? serverId ?? "" : Setting("server_uuid") ?? "",
@@ -107,8 +134,50 @@ internal sealed record BinlogServer(
             gtids,
             fullRowMetadata,
             files,
-            int.TryParse(Setting("lower_case_table_names"), CultureInfo.InvariantCulture, out var lowerCase) ? lowerCase : 0);
+            int.TryParse(Setting("lower_case_table_names"), CultureInfo.InvariantCulture, out var lowerCase) ? lowerCase : 0) { FirstStartByGtidSet = byGtidSet };
         return (server, problems);
+    }
+
+    /// <summary>
+    /// True when only the GTIDs of the current position are exact (MySQL without access to log_status): a first start
+    /// then dumps by that GTID set, and the file/position is where the binlog stood just before.
+    /// </summary>
+    public bool FirstStartByGtidSet { get; init; }
+
+    /// <summary>Where a first start's dump begins: exactly where the binlog stands, by file/position or by the GTID set of that point.</summary>
+    public BinlogStartPosition FirstStart => FirstStartByGtidSet
+        ? BinlogStartPosition.FromMySqlGtidSet(MySqlGtidSet.Parse(CurrentGtids).Encode())
+        : BinlogStartPosition.FromFile(CurrentFile, CurrentPosition);
+
+    /// <summary>
+    /// MySQL's performance_schema.log_status LOCAL column: {"gtid_executed": ..., "binary_log_file": ..., "binary_log_position": ...},
+    /// taken under the locks that keep the three consistent. Null when the server has no such table (before 8.0.14) or the
+    /// user lacks BACKUP_ADMIN.
+    /// </summary>
+    private static async Task<(string File, ulong Position, string Gtids)?> LogStatusAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var local = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT LOCAL FROM performance_schema.log_status", cancellationToken: cancellationToken));
+            return local is null ? null : ParseLogStatus(local);
+        }
+        catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.SpecifiedAccessDeniedError or MySqlErrorCode.TableAccessDenied or
+                                           MySqlErrorCode.NoSuchTable or MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied)
+        {
+            return null;
+        }
+    }
+
+    internal static (string File, ulong Position, string Gtids)? ParseLogStatus(string localJson)
+    {
+        using var json = JsonDocument.Parse(localJson);
+        var root = json.RootElement;
+        if (root.ValueKind != JsonValueKind.Object ||
+            !root.TryGetProperty("binary_log_file", out var file) || file.ValueKind != JsonValueKind.String ||
+            !root.TryGetProperty("binary_log_position", out var position) || !position.TryGetUInt64(out var pos) ||
+            !root.TryGetProperty("gtid_executed", out var gtids) || gtids.ValueKind != JsonValueKind.String)
+            return null; // binary logging off, or a shape this version does not know: the GTID-set start does without it
+        return (file.GetString()!, pos, gtids.GetString()!.Replace("\n", ""));
     }
 
     /// <summary>Variables a server does not have (binlog_row_metadata before MySQL 8.0.1 / MariaDB 10.5) are absent from the result.</summary>

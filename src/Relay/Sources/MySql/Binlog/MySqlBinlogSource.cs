@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -49,8 +50,10 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     protected override async Task<BinlogPosition?> OpenAsync(BinlogPosition? committed, CancellationToken cancellationToken)
     {
         var server = await BinlogServer.InspectAsync(_options, SourceName, _section, Logger, cancellationToken);
-        _catalogColumns = server.FullRowMetadata ? null : await CatalogColumnsAsync(_options.Table, cancellationToken);
-        _catalogNames = _catalogColumns is null ? null : new CatalogNamesGuard(SourceName, _options.Table);
+        // Even with FULL row metadata: only information_schema says a BINARY(16) is MariaDB's UUID or INET6.
+        _catalogColumns = await CatalogColumnsAsync(_options.Table, cancellationToken);
+        // Without FULL row metadata the catalog also names the columns, so DDL of the outbox must not pass unseen.
+        _catalogNames = server.FullRowMetadata ? null : new CatalogNamesGuard(SourceName, _options.Table);
         _tableNameComparer = server.TableNameComparer;
 
         _committed = committed;
@@ -59,7 +62,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
         {
             // First start: what commits from now on, from exactly where the binlog stands.
             _cursor = new BinlogCursor(server.IsMariaDb, server.Identity, server.CurrentFile, server.CurrentPosition, server.CurrentGtids, null);
-            start = BinlogStartPosition.FromFile(server.CurrentFile, server.CurrentPosition);
+            start = server.FirstStart;
         }
         else
         {
@@ -189,7 +192,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                     $"shutting down, or another replica registered with server id {_options.ServerId}); reconnecting from the committed position.");
             decoder.Feed(client.Event);
             var reconnect = (BinlogStartPosition?)null;
-            while (reconnect is null && TryRead(decoder, out var e))
+            while (reconnect is null && Read(decoder, out var e))
             {
                 var header = e.Header;
                 if (_catalogNames is not null && e is QueryEvent ddl && _catalogNames.IsOutboxDdl(ddl))
@@ -197,6 +200,8 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                 group?.NextEvent();
                 switch (e)
                 {
+                    case IncidentEvent incident:
+                        throw Incident(incident, cursor);
                     case RotateEvent rotate:
                         cursor.File = rotate.NextFileName;
                         cursor.Position = rotate.Position;
@@ -232,6 +237,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                         if (replaying) yield return LogChange<BinlogTransaction>.Begin(replay!.Decision ?? group.Transaction);
                         continue;
                     case WriteRowsEvent { Table: { } table } rows when group is not null:
+                        if (!rows.HasEveryColumn) throw PartialRowImage(rows, cursor);
                         if (replaying ? !BinlogGroup.IsUndone(replay!.Undone, group.Event) : !group.Spilled)
                         {
                             if (!ReferenceEquals(table, lastTable))
@@ -239,7 +245,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                                 columns = ColumnsOf(table, columns);
                                 lastTable = table;
                             }
-                            while (rows.TryReadRow(out var values))
+                            while (ReadRow(rows, out var values))
                             {
                                 var row = new OutboxRow(columns!, values);
                                 if (replaying) yield return LogChange<BinlogTransaction>.Insert(row);
@@ -343,18 +349,6 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                 lastTable = null;
                 await StartDumpAsync(from, cancellationToken);
             }
-        }
-    }
-
-    private bool TryRead(BinlogEventDecoder decoder, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out BinlogEvent? e)
-    {
-        try
-        {
-            return decoder.TryRead(out e);
-        }
-        catch (BinlogTableChangedException changed) when (_catalogNames is not null)
-        {
-            throw _catalogNames.Changed(changed);
         }
     }
 
@@ -522,6 +516,64 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
                 $"{(_cursor?.IsMariaDb == true ? "BINLOG MONITOR" : "REPLICATION CLIENT")} ON *.* TO <user>;", e),
         _ => null,
     };
+
+    /// <summary>An event Relay cannot decode (a type or charset it does not know, a damaged event) fails the same way on every retry.</summary>
+    private bool Read(BinlogEventDecoder decoder, [NotNullWhen(true)] out BinlogEvent? binlogEvent)
+    {
+        try
+        {
+            return decoder.TryRead(out binlogEvent);
+        }
+        catch (BinlogTableChangedException changed) when (_catalogNames is not null)
+        {
+            throw _catalogNames.Changed(changed);
+        }
+        catch (BinlogFormatException e)
+        {
+            throw Undecodable(e);
+        }
+    }
+
+    private bool ReadRow(WriteRowsEvent rows, [NotNullWhen(true)] out object?[]? values)
+    {
+        try
+        {
+            return rows.TryReadRow(out values);
+        }
+        catch (BinlogFormatException e)
+        {
+            throw Undecodable(e);
+        }
+    }
+
+    private RelayFatalException Undecodable(BinlogFormatException e) => new(
+        $"Source '{SourceName}' cannot decode the binlog: {e.Message.TrimEnd('.')}. Retrying would read the same event again. Remedy: change what the " +
+        "outbox table holds to types and character sets Relay reads (utf8mb4, latin1, ascii, binary, the UTF-16/32 family; MySQL and MariaDB's " +
+        "column types), or, if the event is damaged, move the source past it (Relay offsets reset) after publishing its rows another way.", e);
+
+    /// <summary>A replica stops on an INCIDENT: the log may lack changes from here, so going on could lose outbox rows unnoticed.</summary>
+    private RelayFatalException Incident(IncidentEvent incident, BinlogCursor cursor)
+    {
+        var after = cursor.Current with { Pos = (ulong)incident.Header.LogPosition };
+        return new RelayFatalException(
+            $"Source '{SourceName}': the server logged an INCIDENT ({incident.IncidentName}{(incident.Message.Length > 0 ? $": {incident.Message}" : "")}) " +
+            $"at {cursor.File}:{incident.Header.StartPosition}: changes made around then may be missing from its binlog, so outbox rows committed then " +
+            "may never appear in it. A replica stops here too. Remedy: publish the outbox rows committed around that time that are missing downstream " +
+            $"(a MySqlPolling source over the outbox can), then move this source past the incident: Relay offsets reset --source {SourceName} --to '{after.Encode()}'.");
+    }
+
+    /// <summary>A session with binlog_row_image=MINIMAL or NOBLOB logs only the columns its INSERT set: the rest would be published as NULL.</summary>
+    private RelayFatalException PartialRowImage(WriteRowsEvent rows, BinlogCursor cursor)
+    {
+        var table = rows.Table!;
+        var missing = rows.MissingColumns().Select(i => table.Columns.Names[i] is { } name ? name : $"#{i}");
+        return new RelayFatalException(
+            $"Source '{SourceName}': the row inserted into {table.Schema}.{table.Name} at {cursor.File}:{rows.Header.StartPosition} was logged without " +
+            $"the columns {string.Join(", ", missing)}, so they would be published as NULL. The writing session runs with binlog_row_image " +
+            "MINIMAL or NOBLOB (a session may set it though the server's is FULL). Remedy: have the application write the outbox with " +
+            "binlog_row_image = FULL (remove SET SESSION binlog_row_image, and keep the server's global FULL), then publish the rows logged since " +
+            $"with a MySqlPolling source and move this source past them (Relay offsets reset --source {SourceName}).");
+    }
 
     private static bool IsPurged(string message) =>
         message.Contains("Could not find first log file name", StringComparison.OrdinalIgnoreCase) ||
