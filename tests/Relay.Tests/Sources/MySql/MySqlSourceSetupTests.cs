@@ -189,7 +189,7 @@ public sealed partial class MySqlSourceSetupTests
 
     private static ISourceSetup BinlogSetup(string connectionString, IDictionary<string, string?>? settings = null)
     {
-        var context = BinlogTestKit.Context(connectionString, settings);
+        var context = BinlogTestKit.Context(connectionString, settings, name: "orders");
         return context.Services.GetRequiredService<MySqlBinlogSourceFactory>().CreateSetup(context)!;
     }
 
