@@ -49,8 +49,8 @@ public sealed class ChartRunsRelayTests
         // The startup and liveness probes' path answers as soon as the process serves.
         await WaitForAsync(relay, http, pod.StartupPath, HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(pod.LivenessPath)).Status);
-        // The readiness probe's path answers 200 once the source streams.
-        var readiness = await http.WaitForReadinessAsync(relay, (status, _) => status == HttpStatusCode.OK);
+        // The readiness probe's path answers 200 once the source streams (and, a moment before it takes the lease, as a standby).
+        var readiness = await http.WaitForReadinessAsync(relay, (status, body) => status == HttpStatusCode.OK && RelayHttp.StateOf(body, "orders") == "streaming");
         Assert.Equal("streaming", RelayHttp.StateOf(readiness, "orders"));
 
         await db.WaitForSlotStreamingAsync(slot, () => relay.HasExited ? relay.Output : null);

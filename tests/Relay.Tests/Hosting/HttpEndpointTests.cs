@@ -46,7 +46,7 @@ public sealed class HttpEndpointTests
         using var relay = RelayProcess.Start(PollingToRedis(db, redis, prefix, port));
         try
         {
-            var ready = await http.WaitForReadinessAsync(relay, (status, body) => status == HttpStatusCode.OK);
+            var ready = await http.WaitForReadinessAsync(relay, (status, body) => status == HttpStatusCode.OK && RelayHttp.StateOf(body, "orders") == "streaming");
             Assert.Equal("ready", ready.GetProperty("status").GetString());
             var orders = ready.GetProperty("sources").GetProperty("orders");
             Assert.Equal("streaming", orders.GetProperty("state").GetString());
