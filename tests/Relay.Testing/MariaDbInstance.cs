@@ -49,13 +49,13 @@ public sealed class MariaDbInstance : IAsyncDisposable
     {
         settings = [.. initSettings, .. settings];
         var dir = Directory.CreateTempSubdirectory("relay-mariadb-").FullName;
-        var instance = new MariaDbInstance(dir, FreePort(), settings);
+        var instance = new MariaDbInstance(dir, LocalHost.FreePort(), settings);
         try
         {
             Directory.CreateDirectory(instance.BinlogDirectory);
             Directory.CreateDirectory(instance.TempDirectory);
-            Run("chown", "-R", "mysql:mysql", dir);
-            var init = Run("mariadb-install-db", ["--no-defaults", "--user=mysql", $"--datadir={instance.BinlogDirectory}",
+            LocalHost.Run("chown", "-R", "mysql:mysql", dir);
+            var init = LocalHost.Run("mariadb-install-db", ["--no-defaults", "--user=mysql", $"--datadir={instance.BinlogDirectory}",
                 $"--tmpdir={instance.TempDirectory}", "--auth-root-authentication-method=normal", "--skip-test-db", .. initSettings]);
             if (init.ExitCode != 0) throw new InvalidOperationException($"mariadb-install-db failed: {init.Output}");
             await instance.StartServerAsync();
@@ -120,7 +120,7 @@ public sealed class MariaDbInstance : IAsyncDisposable
     public async Task StopAsync()
     {
         if (_server is null || _server.HasExited) return;
-        Run("kill", "-TERM", _server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        LocalHost.Run("kill", "-TERM", _server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await _server.WaitForExitAsync(timeout.Token);
     }
@@ -154,23 +154,5 @@ public sealed class MariaDbInstance : IAsyncDisposable
         MySqlConnection.ClearAllPools();
         await Task.Yield();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static (int ExitCode, string Output) Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error);
     }
 }

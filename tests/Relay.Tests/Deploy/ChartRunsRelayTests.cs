@@ -23,7 +23,7 @@ public sealed class ChartRunsRelayTests
         var cs = new NpgsqlConnectionStringBuilder(db.ConnectionString);
         var password = cs.Password!;
         cs.Password = null;
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
 
         var values = TempFile(ChartPod.LocalValues(cs.ConnectionString, slot, redis, prefix, port));
         var m = await Helm.TemplateAsync(Helm.ChartDir, [values]);

@@ -83,7 +83,7 @@ public sealed class OciImageTests
     {
         var redis = await TestServers.RedisAsync();
         var prefix = "relay-oci-" + Guid.NewGuid().ToString("N")[..8];
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
 
         // The pod as the chart renders it. Passwords from Secrets: PGPASSWORD (secretEnv) for the WAL
         // source, whose connection string has none, and a whole connection string (existingSecret) for

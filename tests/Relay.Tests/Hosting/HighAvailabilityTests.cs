@@ -54,7 +54,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output)
         var replicas = new List<(RelayProcess Relay, RelayHttp Http)>();
         (RelayProcess, RelayHttp) StartReplica()
         {
-            var port = RelayHttp.FreePort();
+            var port = LocalHost.FreePort();
             var replica = (RelayProcess.Start(new Dictionary<string, string>(env) { ["Relay__Http__Port"] = port.ToString() }), new RelayHttp(port));
             replicas.Add(replica);
             return replica;

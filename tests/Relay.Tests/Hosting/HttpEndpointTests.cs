@@ -41,7 +41,7 @@ public sealed class HttpEndpointTests
     {
         var (db, redis, prefix) = await SetupAsync();
         await using var _ = db;
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         using var http = new RelayHttp(port);
         using var relay = RelayProcess.Start(PollingToRedis(db, redis, prefix, port));
         try
@@ -88,12 +88,12 @@ public sealed class HttpEndpointTests
     {
         var (db, redis, prefix) = await SetupAsync();
         await using var _ = db;
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         using var http = new RelayHttp(port);
         var env = PollingToRedis(db, redis, prefix, port);
         // A second source whose database refuses connections: it retries, the first one streams.
         env["Relay__Sources__broken__Kind"] = "PostgresPolling";
-        env["Relay__Sources__broken__ConnectionString"] = $"Host=127.0.0.1;Port={RelayHttp.FreePort()};Username=relay;Password=Rd9zPw-Unseen;Database=relay;Timeout=2";
+        env["Relay__Sources__broken__ConnectionString"] = $"Host=127.0.0.1;Port={LocalHost.FreePort()};Username=relay;Password=Rd9zPw-Unseen;Database=relay;Timeout=2";
         using var relay = RelayProcess.Start(env);
         try
         {
@@ -120,7 +120,7 @@ public sealed class HttpEndpointTests
     {
         var (db, redis, prefix) = await SetupAsync();
         await using var _ = db;
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         var env = PollingToRedis(db, redis, prefix, port);
         env["Relay__Http__Enabled"] = "false";
         using var relay = RelayProcess.Start(env);
@@ -163,7 +163,7 @@ public sealed class HttpEndpointTests
     {
         var (db, redis, prefix) = await SetupAsync();
         await using var _ = db;
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         var dir = Directory.CreateTempSubdirectory("relay-config-").FullName;
         try
         {

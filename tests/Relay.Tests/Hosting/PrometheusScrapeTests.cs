@@ -19,7 +19,7 @@ public sealed class PrometheusScrapeTests
             """);
         var redis = await TestServers.RedisAsync();
         var prefix = "relay-prom-" + Guid.NewGuid().ToString("N")[..8];
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         var env = RelayHttp.Environment(port);
         env["Relay__Sources__orders__Kind"] = "PostgresPolling";
         env["Relay__Sources__orders__ConnectionString"] = db.ConnectionString;

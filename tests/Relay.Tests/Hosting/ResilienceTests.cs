@@ -39,7 +39,7 @@ public sealed class ResilienceTests(ITestOutputHelper output)
         await db.CreateOutboxAsync();
         var redis = await TestServers.RedisAsync();
         var prefix = "relay-iso-" + Guid.NewGuid().ToString("N")[..8];
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         var env = RelayHttp.Environment(port);
         foreach (var (k, v) in Source("good", db, prefix).Concat(Source("bad", db, prefix + "-bad", "public.no_such_table")).Concat(RedisSink(redis, prefix)))
             env[k] = v;
@@ -96,7 +96,7 @@ public sealed class ResilienceTests(ITestOutputHelper output)
         await db.ExecuteAsync("INSERT INTO outbox (aggregatetype, aggregateid, type, payload) VALUES ('order', '1', 'Created', '{}')");
         var redis = await TestServers.RedisAsync();
         var prefix = "relay-retry-" + Guid.NewGuid().ToString("N")[..8];
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         var env = RelayHttp.Environment(port);
         foreach (var (k, v) in Source("orders", db, prefix).Concat(RedisSink(redis, prefix))) env[k] = v;
         // The relay's role may not log in yet: every attempt fails until it may.

@@ -32,7 +32,7 @@ public sealed class SecretsTests
         await admin.GetServers()[0].ExecuteAsync("ACL", "SETUSER", redisUser, "on", ">" + redisPassword, "~*", "&*", "+@all");
         var cluster = await TestServers.KafkaAsync();
         var prefix = "relay-sec-" + suffix;
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
 
         var good = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = role, Password = pgPassword }.ConnectionString;
         var wrong = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = role, Password = wrongPgPassword }.ConnectionString;

@@ -34,13 +34,13 @@ public sealed class PostgresInstance : IAsyncDisposable
     public static async Task<PostgresInstance> StartAsync(params string[] settings)
     {
         var dir = Directory.CreateTempSubdirectory("relay-postgres-").FullName;
-        var instance = new PostgresInstance(dir, FreePort());
+        var instance = new PostgresInstance(dir, LocalHost.FreePort());
         try
         {
             // The server runs as postgres: it must reach and own its directory.
-            Run("chmod", "755", dir);
-            Run("chown", "postgres:postgres", dir);
-            var init = Run("runuser", "-u", "postgres", "--", Binary("initdb"), "-D", instance.DataDirectory, "-U", "postgres",
+            LocalHost.Run("chmod", "755", dir);
+            LocalHost.Run("chown", "postgres:postgres", dir);
+            var init = LocalHost.Run("runuser", "-u", "postgres", "--", Binary("initdb"), "-D", instance.DataDirectory, "-U", "postgres",
                 "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C");
             if (init.ExitCode != 0) throw new InvalidOperationException($"initdb failed: {init.Output}");
             File.AppendAllLines(Path.Combine(instance.DataDirectory, "postgresql.conf"),
@@ -60,7 +60,7 @@ public sealed class PostgresInstance : IAsyncDisposable
 
     private async Task StartServerAsync()
     {
-        var start = Run("runuser", "-u", "postgres", "--", Binary("pg_ctl"), "-D", DataDirectory, "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "120", "start");
+        var start = LocalHost.Run("runuser", "-u", "postgres", "--", Binary("pg_ctl"), "-D", DataDirectory, "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "120", "start");
         if (start.ExitCode != 0) throw new InvalidOperationException($"pg_ctl start failed: {start.Output}\n{ServerLog()}");
         await using var conn = new NpgsqlConnection(AdminConnectionString);
         await conn.OpenAsync();
@@ -101,7 +101,7 @@ public sealed class PostgresInstance : IAsyncDisposable
     {
         NpgsqlConnection.ClearAllPools();
         if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
-            Run("runuser", "-u", "postgres", "--", Binary("pg_ctl"), "-D", DataDirectory, "-m", "immediate", "-w", "stop");
+            LocalHost.Run("runuser", "-u", "postgres", "--", Binary("pg_ctl"), "-D", DataDirectory, "-m", "immediate", "-w", "stop");
         await Task.Yield();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
@@ -116,23 +116,5 @@ public sealed class PostgresInstance : IAsyncDisposable
             .OrderByDescending(p => int.TryParse(Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(p))), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0)
             .FirstOrDefault();
         return path ?? throw new InvalidOperationException($"No PostgreSQL server program {name} under /usr/lib/postgresql: run scripts/start-postgres.sh.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static (int ExitCode, string Output) Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error);
     }
 }

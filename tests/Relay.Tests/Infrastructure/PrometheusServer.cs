@@ -31,7 +31,7 @@ public sealed class PrometheusServer : IAsyncDisposable
             throw new InvalidOperationException(
                 $"Prometheus is not installed at {Binary}. Run `eval \"$(scripts/test-servers.sh)\"` first (it installs Debian's prometheus package), or set RELAY_TEST_PROMETHEUS to the binary.");
         var dir = Directory.CreateTempSubdirectory("relay-prometheus-").FullName;
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yml"), $"""
             global:
               scrape_interval: 1s

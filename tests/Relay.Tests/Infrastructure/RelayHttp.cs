@@ -17,14 +17,6 @@ public sealed class RelayHttp : IDisposable
 
     public int Port { get; }
 
-    /// <summary>A port nobody listens on right now (the OS picks it).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>The environment that turns the endpoint on at <paramref name="port"/>.</summary>
     public static Dictionary<string, string> Environment(int port) => new()
     {

@@ -77,7 +77,7 @@ public sealed class ReplicatedSource : IAsyncDisposable
     /// <summary>Starts a replica (as <paramref name="uid"/> when given) with its HTTP endpoint on a free port.</summary>
     public (RelayProcess Relay, RelayHttp Http) StartReplica(int? uid = null)
     {
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         var replica = (RelayProcess.Start(new Dictionary<string, string>(Environment) { ["Relay__Http__Port"] = port.ToString() }, uid), new RelayHttp(port));
         _replicas.Add(replica);
         return replica;

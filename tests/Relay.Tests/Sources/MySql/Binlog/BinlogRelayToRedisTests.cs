@@ -44,7 +44,7 @@ public sealed class BinlogRelayToRedisTests
         var cs = await PrepareAsync(server);
         var redis = await TestServers.RedisAsync();
         var run = "xa-" + Guid.NewGuid().ToString("N")[..8];
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         var env = RelayProcess.SourceToRedis("MySqlBinlog", cs, redis, run);
         env["Relay__Sources__orders__HeartbeatInterval"] = "00:00:01";
         env["Relay__Sources__orders__ServerId"] = Random.Shared.Next(10_000, 1_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);

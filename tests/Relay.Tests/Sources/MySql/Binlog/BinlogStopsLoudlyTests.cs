@@ -124,7 +124,7 @@ public sealed class BinlogStopsLoudlyTests
         await db.ExecuteAsync("ALTER TABLE outbox ADD COLUMN note VARCHAR(20) CHARACTER SET sjis");
         var redis = await TestServers.RedisAsync();
         var prefix = Unique("relay-undecodable");
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         var env = RelayHttp.Environment(port);
         env["Relay__Sources__bad__Kind"] = "MySqlBinlog";
         env["Relay__Sources__bad__ConnectionString"] = db.ConnectionString;

@@ -36,7 +36,7 @@ public sealed class SlotLossTests
         var redis = await TestServers.RedisAsync();
         var prefix = "relay-slotdrop-" + Guid.NewGuid().ToString("N")[..8];
         var slot = prefix.Replace('-', '_');
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         using var http = new RelayHttp(port);
         await using var mux = await ConnectionMultiplexer.ConnectAsync(redis);
         using var relay = RelayProcess.Start(RelayEnvironment(db.ConnectionString, slot, redis, prefix, port));
@@ -107,7 +107,7 @@ public sealed class SlotLossTests
         var redis = await TestServers.RedisAsync();
         var prefix = "relay-slotlost-" + Guid.NewGuid().ToString("N")[..8];
         var slot = prefix.Replace('-', '_');
-        var port = RelayHttp.FreePort();
+        var port = LocalHost.FreePort();
         var env = RelayEnvironment(connectionString, slot, redis, prefix, port);
         using var http = new RelayHttp(port);
         await using var mux = await ConnectionMultiplexer.ConnectAsync(redis);
