@@ -87,19 +87,21 @@ internal sealed class PostgresReplicationSource : LogTailingSource<WalPosition, 
     protected override WalPosition? IdlePosition() =>
         _connection is { LastReceivedLsn: var lsn } && (ulong)lsn > 0 ? WalPosition.Idle(lsn) : null;
 
-    protected override async ValueTask ConfirmAsync(WalPosition position, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets the flush LSN that Npgsql's next status update carries (at most a second away, see
+    /// <see cref="StatusUpdateInterval"/>) instead of sending one per acknowledgement: at a trickle every transaction is
+    /// acknowledged, and a status update each time cost a write on the replication connection, contending with its
+    /// reader, and a wake-up of the walsender, for a slot that only needs to follow within seconds (a restart resumes
+    /// from the sink's committed position, not from the slot's).
+    /// </summary>
+    protected override ValueTask ConfirmAsync(WalPosition position, CancellationToken cancellationToken)
     {
-        if (_connection is not { } connection) return;
-        connection.SetReplicationStatus(position.EndLsn);
-        try
-        {
-            await connection.SendStatusUpdate(cancellationToken);
-        }
-        catch (InvalidOperationException)
-        {
-            // Not streaming (any more): the next start resumes from the sink's committed position anyway.
-        }
+        _connection?.SetReplicationStatus(position.EndLsn);
+        return ValueTask.CompletedTask;
     }
+
+    /// <summary>How often Npgsql sends the status update: the status interval, but at least every second, so the slot follows the acknowledgements.</summary>
+    private TimeSpan StatusUpdateInterval => _options.StatusInterval < TimeSpan.FromSeconds(1) ? _options.StatusInterval : TimeSpan.FromSeconds(1);
 
     private async ValueTask<bool> NextAsync(IAsyncEnumerator<PgOutputReplicationMessage> messages)
     {
@@ -129,8 +131,8 @@ internal sealed class PostgresReplicationSource : LogTailingSource<WalPosition, 
         builder.TcpKeepAlive = true;
         var connection = new LogicalReplicationConnection(builder.ConnectionString)
         {
-            // Npgsql's own status updates carry the flush LSN we set; they also keep the walsender from timing out.
-            WalReceiverStatusInterval = _options.StatusInterval,
+            // Npgsql's own status updates carry the flush LSN we set (see ConfirmAsync); they also keep the walsender from timing out.
+            WalReceiverStatusInterval = StatusUpdateInterval,
         };
         _connection = connection;
         try
