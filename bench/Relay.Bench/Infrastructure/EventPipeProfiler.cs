@@ -2,7 +2,9 @@ using System.Diagnostics.Tracing;
 using System.Text;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing.Etlx;
+using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
 namespace Relay.Bench.Infrastructure;
 
@@ -42,8 +44,9 @@ public sealed class EventPipeProfiler
         var providers = new[]
         {
             new EventPipeProvider("Microsoft-DotNETCore-SampleProfiler", EventLevel.Informational),
-            new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational,
-                (long)(ClrTraceEventParser.Keywords.Jit | ClrTraceEventParser.Keywords.Loader | ClrTraceEventParser.Keywords.JittedMethodILToNativeMap)),
+            // GC at Verbose adds the allocation ticks (one event per ~100 KB allocated, with its type and stack): where the bytes come from.
+            new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose,
+                (long)(ClrTraceEventParser.Keywords.Jit | ClrTraceEventParser.Keywords.Loader | ClrTraceEventParser.Keywords.JittedMethodILToNativeMap | ClrTraceEventParser.Keywords.GC)),
         };
         // The diagnostics socket appears once the runtime is up.
         for (var attempt = 0; ; attempt++)
@@ -57,6 +60,15 @@ public sealed class EventPipeProfiler
             {
                 await Task.Delay(20);
             }
+        }
+    }
+
+    private static IEnumerable<string> Frames(TraceEvent e)
+    {
+        for (var frame = e.CallStack(); frame is not null; frame = frame.Caller)
+        {
+            var method = frame.CodeAddress.FullMethodName;
+            yield return string.IsNullOrEmpty(method) ? $"[{frame.CodeAddress.ModuleName}]" : method;
         }
     }
 
@@ -74,8 +86,20 @@ public sealed class EventPipeProfiler
         var inclusive = new Dictionary<string, int>();
         var samples = 0;
         var seen = new HashSet<string>();
+        var allocatedByType = new Dictionary<string, long>();
+        var allocatedBySite = new Dictionary<string, long>();
+        long allocated = 0;
         foreach (var e in log.Events)
         {
+            if (e is GCAllocationTickTraceData tick)
+            {
+                allocated += tick.AllocationAmount64;
+                allocatedByType[tick.TypeName] = allocatedByType.GetValueOrDefault(tick.TypeName) + tick.AllocationAmount64;
+                // The allocating site: the first frames that are not the runtime's or the collections' own.
+                var site = string.Join(" <- ", Frames(e).Where(f => !f.StartsWith('[') && !f.StartsWith("System.Runtime.CompilerServices.", StringComparison.Ordinal)).Take(3));
+                allocatedBySite[site] = allocatedBySite.GetValueOrDefault(site) + tick.AllocationAmount64;
+                continue;
+            }
             if (e.ProviderName != "Microsoft-DotNETCore-SampleProfiler") continue;
             var frames = new List<string>();
             for (var frame = e.CallStack(); frame is not null; frame = frame.Caller)
@@ -99,6 +123,15 @@ public sealed class EventPipeProfiler
         report.AppendLine().AppendLine("## Inclusive (what it is for)");
         foreach (var (name, count) in inclusive.OrderByDescending(p => p.Value).Take(90))
             report.AppendLine($"{100.0 * count / samples,6:0.0}%  {name}");
+        if (allocated > 0)
+        {
+            report.AppendLine().AppendLine($"## Allocated bytes by type (sampled every ~100 KB; {allocated / 1_048_576.0:0.0} MB in all)");
+            foreach (var (name, bytes) in allocatedByType.OrderByDescending(p => p.Value).Take(30))
+                report.AppendLine($"{100.0 * bytes / allocated,6:0.0}%  {name}");
+            report.AppendLine().AppendLine("## Allocated bytes by site");
+            foreach (var (site, bytes) in allocatedBySite.OrderByDescending(p => p.Value).Take(40))
+                report.AppendLine($"{100.0 * bytes / allocated,6:0.0}%  {site}");
+        }
         var path = Path.ChangeExtension(_file, ".txt");
         await File.WriteAllTextAsync(path, report.ToString());
         return path;

@@ -28,24 +28,32 @@ public sealed class BatchAssembler(SourceBatchQueue queue, int maxRows, long max
             if (!queue.TryRead(out first)) return null;
         }
 
-        var rows = new List<OutboxRow>(Math.Max(first.Rows.Count, 16));
-        rows.AddRange(first.Rows);
+        // Alone in the queue (a trickle), the source's batch is the publish batch, without a copy.
+        List<OutboxRow>? rows = null;
+        var count = first.Rows.Count;
         var bytes = Bytes(first);
         var position = first.Position;
         var commitTime = first.CommitTime;
-        while (rows.Count < maxRows && queue.TryRead(out var next))
+        while (count < maxRows && queue.TryRead(out var next))
         {
             var nextBytes = Bytes(next);
-            if (rows.Count + next.Rows.Count > maxRows || bytes + nextBytes > maxBytes)
+            if (count + next.Rows.Count > maxRows || bytes + nextBytes > maxBytes)
             {
                 _held = next;
                 break;
             }
+            if (rows is null)
+            {
+                rows = new List<OutboxRow>(Math.Max(count + next.Rows.Count, 16));
+                rows.AddRange(first.Rows);
+            }
             rows.AddRange(next.Rows);
+            count += next.Rows.Count;
             bytes += nextBytes;
             position = next.Position;
             commitTime = next.CommitTime ?? commitTime;
         }
+        rows ??= first.Rows as List<OutboxRow> ?? [.. first.Rows];
         return (rows, position, commitTime);
     }
 

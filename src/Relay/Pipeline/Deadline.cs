@@ -25,6 +25,9 @@ internal sealed class Deadline : IDisposable
     /// <summary>Starts the clock of a deadline made unarmed.</summary>
     public void Arm() => _timer.Change(_delay, Timeout.InfiniteTimeSpan);
 
+    /// <summary>Stops the clock, so that a deadline whose token did not fire can serve the next operation.</summary>
+    public void Disarm() => _timer.Change(Timeout.Infinite, Timeout.Infinite);
+
     public CancellationToken Token => _source.Token;
 
     private static void Cancel(CancellationTokenSource source)

@@ -289,47 +289,67 @@ public sealed class SourcePipeline(
 
     private async Task PublishAsync(IOutboxSource source, IOutboxSink sink, BatchAssembler batches, CancellationToken cancellationToken, CancellationToken leaseLost)
     {
-        while (await batches.NextAsync(cancellationToken) is var (rows, position, commitTime))
+        // One deadline for every acknowledgement, its clock started only when one waits: most complete at once, and a
+        // token source, a lease registration and a timer made and disposed per batch are a fixed cost a trickle pays in full.
+        var acknowledgeTimeout = new Deadline(AcknowledgeTimeout, leaseLost, armed: false);
+        try
         {
-            var messages = new OutboxMessage[rows.Count];
-            for (var i = 0; i < rows.Count; i++)
+            while (await batches.NextAsync(cancellationToken) is var (rows, position, commitTime))
             {
-                messages[i] = router.Route(rows[i]);
-                if (messages[i].IsDeadLetter)
+                var messages = new OutboxMessage[rows.Count];
+                for (var i = 0; i < rows.Count; i++)
                 {
-                    logger.LogWarning("Source {Source}: event {EventId} sent to the dead-letter topic: {Reason}",
-                        sourceName, messages[i].EventId, string.Join("; ", messages[i].DeadLetterReasons));
+                    messages[i] = router.Route(rows[i]);
+                    if (messages[i].IsDeadLetter)
+                    {
+                        logger.LogWarning("Source {Source}: event {EventId} sent to the dead-letter topic: {Reason}",
+                            sourceName, messages[i].EventId, string.Join("; ", messages[i].DeadLetterReasons));
+                    }
                 }
-            }
 
-            using var batch = new BatchTelemetry(telemetry, sourceName, MessagingSystem, messages);
-            _stage = Stages.Publish;
-            try
-            {
-                await sink.PublishAsync(messages, position, cancellationToken);
-            }
-            catch (Exception e)
-            {
-                batch.Failed(e);
-                throw;
-            }
-            batch.Committed(commitTime);
-            _lastFailure = null; // a new failure after this is news again
-            if (messages.Length > 0) status?.Published();
+                using var batch = new BatchTelemetry(telemetry, sourceName, MessagingSystem, messages);
+                _stage = Stages.Publish;
+                try
+                {
+                    await sink.PublishAsync(messages, position, cancellationToken);
+                }
+                catch (Exception e)
+                {
+                    batch.Failed(e);
+                    throw;
+                }
+                batch.Committed(commitTime);
+                _lastFailure = null; // a new failure after this is news again
+                if (messages.Length > 0) status?.Published();
 
-            // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
-            // the batch is committed, and finishing the acknowledgement spares the next start a redo. A lost
-            // lease does: the new holder's start redoes it from the sink's committed position.
-            _stage = Stages.Acknowledge;
-            // The clock starts only when the acknowledgement waits: most complete at once.
-            using (var acknowledgeTimeout = new Deadline(AcknowledgeTimeout, leaseLost, armed: false))
-            {
+                // Only now is it safe to let the source forget these rows. Shutdown does not cut this short:
+                // the batch is committed, and finishing the acknowledgement spares the next start a redo. A lost
+                // lease does: the new holder's start redoes it from the sink's committed position.
+                _stage = Stages.Acknowledge;
+                if (acknowledgeTimeout.Token.IsCancellationRequested && !leaseLost.IsCancellationRequested)
+                {
+                    // Its clock fired as the last acknowledgement completed: a fresh one for this.
+                    acknowledgeTimeout.Dispose();
+                    acknowledgeTimeout = new Deadline(AcknowledgeTimeout, leaseLost, armed: false);
+                }
                 var acknowledging = source.AcknowledgeAsync(position, acknowledgeTimeout.Token);
-                if (!acknowledging.IsCompleted) acknowledgeTimeout.Arm();
-                await acknowledging;
+                if (!acknowledging.IsCompleted)
+                {
+                    acknowledgeTimeout.Arm();
+                    try { await acknowledging; }
+                    finally { acknowledgeTimeout.Disarm(); }
+                }
+                else
+                {
+                    await acknowledging;
+                }
+                _stage = Stages.Read;
+                logger.LogDebug("Source {Source}: committed {Count} messages up to {Position}", sourceName, messages.Length, position.Value);
             }
-            _stage = Stages.Read;
-            logger.LogDebug("Source {Source}: committed {Count} messages up to {Position}", sourceName, messages.Length, position.Value);
+        }
+        finally
+        {
+            acknowledgeTimeout.Dispose();
         }
     }
 

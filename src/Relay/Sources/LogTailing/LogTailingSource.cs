@@ -162,7 +162,8 @@ internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSourc
                         }
                         if (rows is null)
                         {
-                            rows = new List<OutboxRow>(Math.Min(_maxBatchRows, 64));
+                            // Most transactions at a trickle carry one row: room for a few, grown as a large one needs.
+                            rows = new List<OutboxRow>(Math.Min(_maxBatchRows, 4));
                             rowsBytes = 0;
                         }
                         rows.Add(change.Row!);
