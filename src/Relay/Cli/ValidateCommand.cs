@@ -41,7 +41,10 @@ internal static class ValidateCommand
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timeout.CancelAfter(TimeSpan.FromSeconds(60));
                     var position = await store.ReadAsync(name, timeout.Token);
-                    Console.WriteLine($"sink {planned.Sink.Name} ({planned.SinkFactory.Kind}) for source {name}: OK, committed position {position?.Value ?? "(none)"}.");
+                    var problems = await store.CheckAsync(timeout.Token);
+                    var heading = $"sink {planned.Sink.Name} ({planned.SinkFactory.Kind}) for source {name}";
+                    if (problems.Count == 0) Console.WriteLine($"{heading}: OK, committed position {position?.Value ?? "(none)"}.");
+                    else errors += Print($"{heading} (committed position {position?.Value ?? "(none)"})", problems, session.Scrubber);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {

@@ -23,7 +23,7 @@ namespace Relay.Sinks.Nats;
 /// the retry stores the earlier one after it, and the sink logs how many were overtaken (see <see cref="Failure"/>). Headers travel as NATS headers (values as UTF-8 text); the
 /// message key, which NATS messages lack, travels in the "relay.key" header.
 /// </remarks>
-public sealed class NatsSink(NatsSinkOptions options, ILogger logger) : IOutboxSink
+public sealed class NatsSink(NatsSinkOptions options, ILogger logger, string sectionPath = "") : IOutboxSink
 {
     public const string KeyHeader = "relay.key";
 
@@ -67,19 +67,14 @@ public sealed class NatsSink(NatsSinkOptions options, ILogger logger) : IOutboxS
 
     /// <summary>
     /// The stream must remember message ids at least as long as DuplicateWindow, or a restart could store a batch twice;
-    /// a missing stream is created when allowed.
+    /// a missing stream is created when allowed (see <see cref="NatsClient.StreamProblem"/>).
     /// </summary>
     private async Task CheckStreamAsync(string stream, bool create, CancellationToken cancellationToken)
     {
-        var js = _client!.JetStream;
-        StreamConfig config;
-        try
+        var config = await _client!.StreamConfigAsync(stream, cancellationToken);
+        if (config is null && create)
         {
-            config = (await js.GetStreamAsync(stream, cancellationToken: cancellationToken)).Info.Config;
-        }
-        catch (NatsJSApiException e) when (NatsClient.IsNotFound(e) && create)
-        {
-            config = (await js.CreateStreamAsync(new StreamConfig(stream, options.Subjects)
+            config = (await _client.JetStream.CreateStreamAsync(new StreamConfig(stream, options.Subjects)
             {
                 Storage = StreamConfigStorage.File,
                 DuplicateWindow = options.DuplicateWindow,
@@ -87,17 +82,8 @@ public sealed class NatsSink(NatsSinkOptions options, ILogger logger) : IOutboxS
             logger.LogInformation("Source {Source}: created JetStream stream {Stream} for {Subjects}, duplicate window {Window}",
                 _sourceName, stream, string.Join(", ", options.Subjects), options.DuplicateWindow);
         }
-        catch (NatsJSApiException e) when (NatsClient.IsNotFound(e))
-        {
-            throw new RelayFatalException(
-                $"JetStream stream '{stream}' does not exist. Create it with the topics' subjects and a duplicate window of at least {options.DuplicateWindow:c}, or set CreateStream to true.");
-        }
-        var window = config.DuplicateWindow;
-        if (window < options.DuplicateWindow)
-            throw new RelayFatalException(
-                $"JetStream stream '{stream}' remembers message ids for {window:c} (duplicate_window), less than the sink's DuplicateWindow {options.DuplicateWindow:c}: " +
-                $"a restart longer than {window:c} could store a batch twice. Raise the stream's duplicate window (nats stream edit {stream} --dupe-window {options.DuplicateWindow.TotalSeconds:0}s), " +
-                "or lower DuplicateWindow to what the stream gives and keep restarts shorter.");
+        if (NatsClient.StreamProblem(stream, config, mayCreate: false, options, sectionPath) is { } problem)
+            throw new RelayFatalException($"{problem.Problem} {problem.Fix}");
         _checkedStreams.Add(stream);
     }
 
