@@ -20,8 +20,9 @@ namespace Relay.Sinks.Nats;
 /// Order: the server stores one connection's publishes in the order they arrive, and they are sent in batch order, so
 /// a subject keeps the batch's order. The exception is a batch in which an earlier message fails and a later one is
 /// stored (a connection lost mid-batch, or a stream that rejects one message and takes the next): the batch fails,
-/// the retry stores the earlier one after it, and the sink logs how many were overtaken (see <see cref="Failure"/>). Headers travel as NATS headers (values as UTF-8 text); the
-/// message key, which NATS messages lack, travels in the "relay.key" header.
+/// the retry stores the earlier one after it, and the sink logs how many were overtaken (see <see cref="Failure"/>).
+/// Headers travel as NATS headers (values as UTF-8 text); the message key, which NATS messages lack, travels in the
+/// "relay.key" header.
 /// </remarks>
 public sealed class NatsSink(NatsSinkOptions options, ILogger logger, string sectionPath = "") : IOutboxSink
 {
