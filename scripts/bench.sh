@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks Relay against the physical limits of this machine (see README.md, "Benchmark"): starts PostgreSQL,
-# MariaDB and Redis (installing them from Debian packages when missing), builds Relay and the bench in Release, and
+# MariaDB, Redis, NATS and RabbitMQ (installing them from Debian packages when missing; the scripts leave a running
+# server alone), builds Relay and the bench in Release, and
 # runs bench/Relay.Bench. Writes bench/results/results.md (quick.md with --quick) and the plots beside it.
 # Usage: scripts/bench.sh [--quick|--full] [--only catchup,latency,fixedrate,footprint,growth]
 # Environment: RELAY_BENCH_KAFKA_BOOTSTRAP (a real Kafka instead of the mock cluster), RELAY_BENCH_POSTGRES,
-# RELAY_BENCH_MYSQL, RELAY_BENCH_REDIS (other servers), RELAY_BENCH_BASELINE (a directory with another build's
+# RELAY_BENCH_MYSQL, RELAY_BENCH_REDIS, RELAY_BENCH_NATS, RELAY_BENCH_RABBITMQ (other servers), RELAY_BENCH_BASELINE (a directory with another build's
 # Relay.dll, run beside this one for before/after ratios), RELAY_BENCH_TIMELINE=1 (latency per quarter second of each rate run),
 # RELAY_BENCH_FIXED_RATES=100,1000 / RELAY_BENCH_FIXED_SECONDS / RELAY_BENCH_FIXED_REPEAT / RELAY_BENCH_PIPELINES (the fixed-rate runs).
 set -euo pipefail
@@ -14,6 +15,9 @@ command -v dotnet >/dev/null || { echo "The .NET 10 SDK is missing: install it (
 scripts/start-postgres.sh >/dev/null
 scripts/start-mariadb.sh >/dev/null
 scripts/start-redis.sh >/dev/null
+# The NATS and RabbitMQ sinks' catch-up rows; a server given by RELAY_BENCH_NATS / RELAY_BENCH_RABBITMQ is not started here.
+[ -n "${RELAY_BENCH_NATS:-}" ] || scripts/start-nats.sh >/dev/null
+[ -n "${RELAY_BENCH_RABBITMQ:-}" ] || scripts/start-rabbitmq.sh >/dev/null
 # pg_recvlogical and mysqlbinlog are two of the limits.
 command -v pg_recvlogical >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client >/dev/null; }
 command -v mysqlbinlog >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-client >/dev/null; }

@@ -15,4 +15,11 @@ public interface ISinkPositionStore : IAsyncDisposable
     /// next start begins fresh.
     /// </summary>
     Task ResetAsync(string sourceName, SourcePosition? position, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// For `relay validate --connect`: the broker settings the sink's guarantee rests on, checked the way the sink
+    /// checks them at start; each problem names the key and the fix. Empty when all is well, or when the kind checks
+    /// nothing beyond reading a position (the default).
+    /// </summary>
+    Task<IReadOnlyList<SetupProblem>> CheckAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<SetupProblem>>([]);
 }

@@ -22,6 +22,8 @@ public sealed class BenchSettings
     public string Postgres { get; init; } = Env("RELAY_BENCH_POSTGRES", "Host=127.0.0.1;Port=5432;Username=relay;Password=relay;Database=relay");
     public string MySql { get; init; } = Env("RELAY_BENCH_MYSQL", "Server=127.0.0.1;Port=3306;User ID=relay;Password=relay;Database=relay");
     public string Redis { get; init; } = Env("RELAY_BENCH_REDIS", "127.0.0.1:6379");
+    public string Nats { get; init; } = Env("RELAY_BENCH_NATS", "nats://127.0.0.1:4222");
+    public string RabbitMq { get; init; } = Env("RELAY_BENCH_RABBITMQ", "amqp://relay:relay@127.0.0.1:5672/");
 
     /// <summary>A real Kafka cluster; librdkafka's mock cluster (3 brokers, in this process) when unset.</summary>
     public string? KafkaBootstrap { get; init; } = Environment.GetEnvironmentVariable("RELAY_BENCH_KAFKA_BOOTSTRAP") is { Length: > 0 } k ? k : null;

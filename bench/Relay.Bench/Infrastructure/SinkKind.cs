@@ -4,4 +4,6 @@ public enum SinkKind
 {
     Redis,
     Kafka,
+    Nats,
+    RabbitMq,
 }

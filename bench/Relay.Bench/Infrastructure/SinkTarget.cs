@@ -1,3 +1,8 @@
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using RabbitMQ.Client;
+using Relay.Sinks.Nats;
+using Relay.Sinks.RabbitMq;
 using StackExchange.Redis;
 
 namespace Relay.Bench.Infrastructure;
@@ -20,6 +25,21 @@ public sealed class SinkTarget(SinkKind kind, BenchSettings settings, KafkaBroke
             ["Relay__Sinks__out__Configuration"] = settings.Redis,
             ["Relay__Sinks__out__KeyPrefix"] = $"relay-bench:{run}:",
         },
+        SinkKind.Nats => new()
+        {
+            ["Relay__Sinks__out__Kind"] = "Nats",
+            ["Relay__Sinks__out__Url"] = settings.Nats,
+            ["Relay__Sinks__out__Stream"] = NatsName(run),
+            ["Relay__Sinks__out__StreamSubjects"] = $"bench.{run}.>",
+            ["Relay__Sinks__out__PositionBucket"] = NatsName(run),
+        },
+        SinkKind.RabbitMq => new()
+        {
+            ["Relay__Sinks__out__Kind"] = "RabbitMQ",
+            ["Relay__Sinks__out__Uri"] = settings.RabbitMq,
+            ["Relay__Sinks__out__Exchange"] = RabbitMqExchange(run),
+            ["Relay__Sinks__out__QueuePrefix"] = RabbitMqQueuePrefix(run),
+        },
         _ => new()
         {
             ["Relay__Sinks__out__Kind"] = "Kafka",
@@ -33,11 +53,26 @@ public sealed class SinkTarget(SinkKind kind, BenchSettings settings, KafkaBroke
 
     public static string TopicTemplate(string run) => $"bench.{run}.{{aggregatetype}}";
 
-    /// <summary>Counts the messages visible in the run's topic; for Redis by XLEN, for Kafka by a read_committed consumer.</summary>
+    /// <summary>NATS: the run's stream and position bucket.</summary>
+    private static string NatsName(string run) => $"bench-{run}";
+
+    /// <summary>RabbitMQ: the run's exchange; the queue of its topic is named after the topic (the routing key).</summary>
+    private static string RabbitMqExchange(string run) => $"bench.{run}";
+
+    /// <summary>RabbitMQ: the run's own position and lock queues, as source names repeat from run to run.</summary>
+    private static string RabbitMqQueuePrefix(string run) => $"bench.{run}.relay.";
+
+    /// <summary>
+    /// Counts the messages visible in the run's topic; for Redis by XLEN, for Kafka by a read_committed consumer, for NATS
+    /// by the stream's message count, for RabbitMQ by the topic queue's. Only Redis and Kafka hand each message over.
+    /// </summary>
     public IVisibleMessages Watch(string run, Action<ReadOnlyMemory<byte>, long>? onMessage = null) => kind switch
     {
         SinkKind.Redis => new RedisStreamReader(redis, Topic(run), onMessage),
-        _ => new KafkaTopicReader(kafka, Topic(run), onMessage),
+        SinkKind.Kafka => new KafkaTopicReader(kafka, Topic(run), onMessage),
+        _ when onMessage is not null => throw new NotSupportedException($"The bench reads {kind} by counting only."),
+        SinkKind.Nats => new NatsStreamCounter(settings.Nats, NatsName(run)),
+        _ => RabbitMqQueueCounter.Start(settings.RabbitMq, RabbitMqExchange(run), Topic(run)),
     };
 
     /// <summary>
@@ -47,6 +82,20 @@ public sealed class SinkTarget(SinkKind kind, BenchSettings settings, KafkaBroke
     public async Task WaitForPositionAsync(string run, string source, TimeSpan timeout, Action check)
     {
         var started = BenchClock.Now;
+        if (kind is SinkKind.Nats or SinkKind.RabbitMq)
+        {
+            // The relay's own reader of committed positions (reading fences nobody).
+            await using ISinkPositionStore store = kind == SinkKind.Nats
+                ? new NatsPositionStore(new NatsSinkOptions { Url = settings.Nats, Stream = NatsName(run), PositionBucket = NatsName(run) })
+                : new RabbitMqPositionStore(new RabbitMqSinkOptions { Uri = settings.RabbitMq, Exchange = RabbitMqExchange(run), QueuePrefix = RabbitMqQueuePrefix(run) });
+            while (await store.ReadAsync(source, CancellationToken.None) is null)
+            {
+                check();
+                if (BenchClock.SecondsSince(started) > timeout.TotalSeconds) throw new TimeoutException("The relay committed no start position.");
+                await Task.Delay(20);
+            }
+            return;
+        }
         if (kind == SinkKind.Redis)
         {
             while (!await redis.GetDatabase().HashExistsAsync($"relay-bench:{run}:offsets", source))
@@ -68,13 +117,41 @@ public sealed class SinkTarget(SinkKind kind, BenchSettings settings, KafkaBroke
 
     private static string OffsetsTopic(string run) => $"bench.{run}.offsets";
 
-    /// <summary>Drops what the run left in the sink (Redis keeps streams in memory).</summary>
-    public async Task CleanUpAsync(string run)
+    /// <summary>
+    /// Drops what the run left in the sink: Redis keeps streams in memory; NATS and RabbitMQ keep the run's stream,
+    /// bucket, exchange and queues on disk (the position queue of each of <paramref name="sources"/>).
+    /// </summary>
+    public async Task CleanUpAsync(string run, IEnumerable<string>? sources = null)
     {
-        if (kind != SinkKind.Redis) return;
-        var db = redis.GetDatabase();
-        await db.KeyDeleteAsync(Topic(run));
-        var server = redis.GetServers()[0];
-        await foreach (var key in server.KeysAsync(pattern: $"relay-bench:{run}:*")) await db.KeyDeleteAsync(key);
+        switch (kind)
+        {
+            case SinkKind.Redis:
+                var db = redis.GetDatabase();
+                await db.KeyDeleteAsync(Topic(run));
+                var server = redis.GetServers()[0];
+                await foreach (var key in server.KeysAsync(pattern: $"relay-bench:{run}:*")) await db.KeyDeleteAsync(key);
+                break;
+            case SinkKind.Nats:
+                await using (var connection = new NatsConnection(NatsOpts.Default with { Url = settings.Nats }))
+                {
+                    var js = new NatsJSContext(connection);
+                    foreach (var stream in new[] { NatsName(run), "KV_" + NatsName(run) })
+                    {
+                        try { await js.DeleteStreamAsync(stream); }
+                        catch (NatsJSApiException) { } // never created
+                    }
+                }
+                break;
+            case SinkKind.RabbitMq:
+                await using (var connection = await new ConnectionFactory { Uri = new Uri(settings.RabbitMq) }.CreateConnectionAsync())
+                await using (var channel = await connection.CreateChannelAsync())
+                {
+                    // Deleting what does not exist is no error in AMQP 0-9-1.
+                    await channel.QueueDeleteAsync(Topic(run));
+                    foreach (var source in sources ?? []) await channel.QueueDeleteAsync(RabbitMqQueuePrefix(run) + "position." + source);
+                    await channel.ExchangeDeleteAsync(RabbitMqExchange(run));
+                }
+                break;
+        }
     }
 }

@@ -73,6 +73,8 @@ public static class Charts
                 .Select(l => (double?)l.Run.MessagesPerSecond).DefaultIfEmpty(null).Max()),
             ("Relay → Redis", w => drains.FirstOrDefault(d => d.Workload == w && d.Sink == "Redis")?.MessagesPerSecond),
             ("Relay → Kafka", w => drains.FirstOrDefault(d => d.Workload == w && d.Sink == "Kafka")?.MessagesPerSecond),
+            ("Relay → NATS", w => drains.FirstOrDefault(d => d.Workload == w && d.Sink == "Nats")?.MessagesPerSecond),
+            ("Relay → RabbitMQ", w => drains.FirstOrDefault(d => d.Workload == w && d.Sink == "RabbitMq")?.MessagesPerSecond),
         };
         var plot = new Plot();
         var bars = new List<Bar>();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Relay.Bench.Infrastructure;
+using Relay.Bench.Limits;
 using Relay.Bench.Scenarios;
 
 namespace Relay.Bench.Reporting;
@@ -41,7 +42,13 @@ public sealed class MarkdownReport(BenchResults results, BenchSettings settings,
     }
 
     private double? SinkLimit(string sink) =>
-        results.Limit(CatchUpScenario.SinkWorkload, sink == "Redis" ? "pipelined XADD" : "transactional producer");
+        results.Limit(CatchUpScenario.SinkWorkload, sink switch
+        {
+            nameof(SinkKind.Redis) => "pipelined XADD",
+            nameof(SinkKind.Nats) => RawNatsPublisher.Name,
+            nameof(SinkKind.RabbitMq) => RawRabbitMqPublisher.Name,
+            _ => "transactional producer",
+        });
 
     private void CatchUp()
     {

@@ -89,8 +89,9 @@ public sealed class BenchContext(BenchSettings settings, PostgresOutbox postgres
         finally
         {
             foreach (var reader in readers) await reader.DisposeAsync();
-            await sink.CleanUpAsync(run);
-            foreach (var other in extraRuns ?? []) await sink.CleanUpAsync(other);
+            var sources = environment.Keys.Select(k => k.Split("__")).Where(k => k is [_, "Sources", _, "Kind"]).Select(k => k[2]).ToList();
+            await sink.CleanUpAsync(run, sources);
+            foreach (var other in extraRuns ?? []) await sink.CleanUpAsync(other, sources);
         }
     }
 }

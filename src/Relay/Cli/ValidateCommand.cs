@@ -36,18 +36,24 @@ internal static class ValidateCommand
             }
             await using (store)
             {
+                var step = "read the committed position";
                 try
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timeout.CancelAfter(TimeSpan.FromSeconds(60));
                     var position = await store.ReadAsync(name, timeout.Token);
-                    Console.WriteLine($"sink {planned.Sink.Name} ({planned.SinkFactory.Kind}) for source {name}: OK, committed position {position?.Value ?? "(none)"}.");
+                    step = "check the broker settings the sink rests on";
+                    var problems = await store.CheckAsync(timeout.Token);
+                    var heading = $"sink {planned.Sink.Name} ({planned.SinkFactory.Kind}) for source {name}";
+                    if (problems.Count == 0) Console.WriteLine($"{heading}: OK, committed position {position?.Value ?? "(none)"}.");
+                    else errors += Print($"{heading} (committed position {position?.Value ?? "(none)"})", problems, session.Scrubber);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     errors += Print($"sink {planned.Sink.Name} ({planned.SinkFactory.Kind}) for source {name}",
-                        [new SetupProblem($"Cannot read the committed position: {session.Scrubber.Describe(e)}",
-                            "Check the sink's address, credentials and TLS settings, and that the relay's principal may read the offsets (Kafka: READ on the offsets topic).")],
+                        [new SetupProblem($"Cannot {step}: {session.Scrubber.Describe(e)}",
+                            "Check the sink's address, credentials and TLS settings, and that the relay's principal may read the offsets (Kafka: READ on the offsets topic) " +
+                            "and the stream's configuration (NATS: JetStream's STREAM.INFO API).")],
                         session.Scrubber);
                 }
             }

@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 using NATS.Client.KeyValueStore;
 
 namespace Relay.Sinks.Nats;
@@ -66,7 +68,43 @@ internal sealed partial class NatsClient : IAsyncDisposable
         }
     }
 
-    public static bool IsNotFound(NatsJSApiException e) => e.Error.ErrCode == StreamNotFound;
+    /// <summary>The stream's configuration, or null when there is no such stream.</summary>
+    public async Task<StreamConfig?> StreamConfigAsync(string stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await JetStream.GetStreamAsync(stream, cancellationToken: cancellationToken)).Info.Config;
+        }
+        catch (NatsJSApiException e) when (e.Error.ErrCode == StreamNotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// What exactly once needs of a stream, checked by the sink at start and by `relay validate --connect`: that it
+    /// exists (unless the sink may create it) and remembers message ids at least DuplicateWindow, or a restart could
+    /// store a batch twice. Null when the stream is fine. <paramref name="sectionPath"/> is the sink's configuration
+    /// section ("Relay:Sinks:main"), to name its keys; empty when unknown.
+    /// </summary>
+    public static SetupProblem? StreamProblem(string stream, StreamConfig? config, bool mayCreate, NatsSinkOptions options, string sectionPath)
+    {
+        var wanted = options.DuplicateWindow;
+        if (config is null)
+            return mayCreate ? null : new SetupProblem(
+                $"JetStream stream '{stream}' does not exist.",
+                $"Create it with the topics' subjects and a duplicate window of at least {wanted:c}, or set {Key(sectionPath, nameof(options.CreateStream))} to true.");
+        var window = config.DuplicateWindow;
+        if (window >= wanted) return null;
+        return new SetupProblem(
+            $"JetStream stream '{stream}' remembers message ids for {window:c} (duplicate_window), less than the sink's DuplicateWindow {wanted:c}: " +
+            $"a restart longer than {window:c} could store a batch twice.",
+            $"Raise the stream's duplicate window to at least {wanted:c} (nats stream edit {stream} --dupe-window {wanted.TotalSeconds:0}s), " +
+            $"or lower {Key(sectionPath, nameof(options.DuplicateWindow))} to {window:c} and keep every restart shorter.");
+    }
+
+    private static string Key(string sectionPath, string key) =>
+        sectionPath.Length == 0 ? key : ConfigKeys.Describe(ConfigurationPath.Combine(sectionPath, key));
 
     /// <summary>The source's entry: its position (null for none), revision (0 when the key was never written) and when it was written.</summary>
     public async Task<(SourcePosition? Position, ulong Revision, DateTimeOffset? Written)> ReadAsync(string sourceName, CancellationToken cancellationToken)

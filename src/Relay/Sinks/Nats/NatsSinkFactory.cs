@@ -40,10 +40,10 @@ public sealed partial class NatsSinkFactory : OutboxSinkFactory<NatsSinkOptions>
             yield return $"{Key("CaCertificate")} names '{options.CaCertificate}', which does not exist. Give the path of a PEM file readable by the relay.";
     }
 
-    public override ISinkPositionStore? CreatePositionStore(SinkContext context) => new NatsPositionStore(OptionsOf(context));
+    public override ISinkPositionStore? CreatePositionStore(SinkContext context) => new NatsPositionStore(OptionsOf(context), context.Section.Path);
 
     protected override IOutboxSink Create(SinkContext context, string sourceName, NatsSinkOptions options) =>
-        new NatsSink(options, (context.Services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger($"Relay.Sinks.Nats.{context.Name}"));
+        new NatsSink(options, (context.Services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger($"Relay.Sinks.Nats.{context.Name}"), context.Section.Path);
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,255}$")]
     private static partial Regex StreamName();

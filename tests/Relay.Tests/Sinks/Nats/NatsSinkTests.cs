@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using Relay.Sinks.Nats;
 
@@ -56,6 +57,53 @@ public class NatsSinkTests
         }
 
         Assert.Equal(["e1", "e2", "e3"], (await kit.ReadAllAsync()).Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task A_pipelined_batch_is_stored_in_batch_order_on_every_subject_then_its_position()
+    {
+        await using var kit = await NatsTestKit.CreateAsync();
+        // 600 messages over three subjects, interleaved, all in flight at once.
+        var batch = Enumerable.Range(1, 600)
+            .Select(n => Message($"{kit.Name}.t{n % 3}", "a" + (n % 7), "{\"n\":" + n + "}", "e" + n))
+            .ToArray();
+        await using (var sink = Sink(kit.Options))
+        {
+            await sink.InitializeAsync("src", default);
+            await sink.PublishAsync(batch, new SourcePosition("p600"), default);
+        }
+
+        var records = await kit.ReadAllAsync();
+        Assert.Equal(batch.Select(m => m.EventId), records.Select(r => r.Id));
+        Assert.Equal(batch.Select(m => m.Topic), records.Select(r => r.Subject));
+        await using var store = new NatsPositionStore(kit.Options);
+        Assert.Equal(new SourcePosition("p600"), await store.ReadAsync("src", default));
+    }
+
+    [Fact]
+    public async Task A_message_the_stream_rejects_fails_the_batch_after_every_ack_and_the_position_stays()
+    {
+        await using var kit = await NatsTestKit.CreateAsync();
+        var topic = kit.Name + ".order";
+        await kit.JetStream.CreateStreamAsync(new StreamConfig(kit.Name, [kit.Name + ".>"]) { MaxMsgSize = 200, DuplicateWindow = TimeSpan.FromMinutes(2) });
+        var logs = new Kafka.CapturingLoggerProvider();
+        await using (var sink = new NatsSink(kit.Options, logs.CreateLogger("nats")))
+        {
+            await sink.InitializeAsync("src", default);
+            await sink.PublishAsync([Message(topic, "a", "1", "e1")], new SourcePosition("p1"), default);
+
+            // e3 is over the stream's max_msg_size; e2 and e4 are not, and both are in flight with it.
+            var error = await Assert.ThrowsAsync<NatsJSApiException>(() => sink.PublishAsync(
+                [Message(topic, "a", "2", "e2"), Message(topic, "a", new string('x', 400), "e3"), Message(topic, "a", "4", "e4")],
+                new SourcePosition("p4"), default));
+            Assert.Contains("message size exceeds maximum allowed", error.Message);
+        }
+
+        // The position did not move; e4 overtook e3, which the relay logged as such.
+        await using (var store = new NatsPositionStore(kit.Options))
+            Assert.Equal(new SourcePosition("p1"), await store.ReadAsync("src", default));
+        Assert.Equal(["e1", "e2", "e4"], (await kit.ReadAllAsync()).Select(r => r.Id));
+        Assert.Contains(logs.Lines, line => line.StartsWith("Error nats: Source src: 1 messages of the batch were stored after an earlier message of their subject failed", StringComparison.Ordinal));
     }
 
     [Fact]
