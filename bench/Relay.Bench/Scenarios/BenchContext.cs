@@ -22,6 +22,13 @@ public sealed class BenchContext(BenchSettings settings, PostgresOutbox postgres
             ? [("baseline", baseline), ("current", null)]
             : [("current", null)];
 
+    /// <summary>
+    /// The builds in the order to drain them at the given turn: reversed on odd turns. Drains of one fill are not alike
+    /// (a later Kafka drain on the same mock cluster ran 0.6-0.7x an earlier one of the very same build), so a before/after
+    /// pair alternates which build drains first instead of always running the current one last.
+    /// </summary>
+    public IEnumerable<(string Name, string? Directory)> BuildsInTurn(int turn) => turn % 2 == 0 ? Builds : Builds.Reverse();
+
     public SinkTarget Sink(SinkKind kind) => new(kind, settings, kafka, redis);
 
     public IEnumerable<SinkTarget> Sinks => [Sink(SinkKind.Redis), Sink(SinkKind.Kafka)];

@@ -105,9 +105,11 @@ public sealed class CatchUpScenario(BenchContext context)
             context.Results.Add(new LimitResult(workload, recv));
             ProgressLog.Step($"{workload}: {recv.Name}: {recv.MessagesPerSecond:N0} msg/s");
 
-            foreach (var (build, directory) in context.Builds)
+            // Sink by sink, the builds alternating which drains first (see BuildsInTurn), also from one workload to the next.
+            var turn = perTxn == 1 ? 0 : 1;
+            foreach (var sink in sinks)
             {
-                foreach (var sink in sinks)
+                foreach (var (build, directory) in context.BuildsInTurn(turn++))
                 {
                     var source = $"{build}{sink.Kind}".ToLowerInvariant();
                     var env = pg.RelayEnvironment(run, SourceKind.PostgresReplication, source);
@@ -164,8 +166,15 @@ public sealed class CatchUpScenario(BenchContext context)
             context.Results.Add(new LimitResult(workload, tool));
             ProgressLog.Step($"{workload}: {tool.Name}: {tool.MessagesPerSecond:N0} msg/s");
 
-            foreach (var (build, directory, sink, sinkRun, env) in first)
-                context.Results.Add(await context.DrainAsync(workload, sink, sinkRun, env, Rows, Payload, build, directory));
+            var turn = perTxn == 1 ? 0 : 1;
+            foreach (var sink in LogSinks(perTxn))
+            {
+                foreach (var (build, _) in context.BuildsInTurn(turn++))
+                {
+                    var (_, directory, _, sinkRun, env) = first.Single(f => f.Build == build && f.Sink.Kind == sink.Kind);
+                    context.Results.Add(await context.DrainAsync(workload, sink, sinkRun, env, Rows, Payload, build, directory));
+                }
+            }
         }
         finally
         {
@@ -176,9 +185,10 @@ public sealed class CatchUpScenario(BenchContext context)
     private async Task PollingAsync(SourceKind kind, string workload)
     {
         var db = context.Database(kind);
-        foreach (var (build, directory) in context.Builds)
+        var turn = 0;
+        foreach (var sink in context.Sinks)
         {
-            foreach (var sink in context.Sinks)
+            foreach (var (build, directory) in context.BuildsInTurn(turn++))
             {
                 var run = context.NewRun("poll");
                 await db.PrepareAsync(run);
