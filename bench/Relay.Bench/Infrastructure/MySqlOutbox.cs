@@ -144,6 +144,17 @@ public sealed class MySqlOutbox : OutboxDatabase
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
+    public override async Task<long> InsertedAsync(string run)
+    {
+        // The next AUTO_INCREMENT value (MariaDB reads it live), or the highest seq still there, whichever counts more.
+        await using var connection = await OpenAsync();
+        await using var cmd = new MySqlCommand($"SELECT COALESCE(MAX(seq), 0) FROM {Table(run)}", connection);
+        var max = Convert.ToInt64(await cmd.ExecuteScalarAsync());
+        await using var status = new MySqlCommand($"SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{Table(run)}'", connection);
+        var next = await status.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToInt64(value) : 1;
+        return Math.Max(max, next - 1);
+    }
+
     private async Task<MySqlConnection> OpenAsync()
     {
         var connection = new MySqlConnection(_connectionString);

@@ -25,5 +25,8 @@ public abstract class OutboxDatabase
     /// <summary>Rows in the run's table.</summary>
     public abstract Task<long> CountAsync(string run);
 
+    /// <summary>Rows ever inserted into the run's table (its seq counter): a polling relay deletes the rows it published.</summary>
+    public abstract Task<long> InsertedAsync(string run);
+
     public static string Table(string run) => "bench_" + run.Replace('-', '_').Replace('.', '_');
 }

@@ -159,6 +159,13 @@ public sealed class PostgresOutbox : OutboxDatabase
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
+    public override async Task<long> InsertedAsync(string run)
+    {
+        await using var connection = await OpenAsync();
+        await using var cmd = new NpgsqlCommand($"SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('{Table(run)}', 'seq')), 0)", connection);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
     private async Task<NpgsqlConnection> OpenAsync()
     {
         var connection = new NpgsqlConnection(_connectionString);

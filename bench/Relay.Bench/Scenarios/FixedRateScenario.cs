@@ -135,7 +135,7 @@ public sealed class FixedRateScenario(BenchContext context)
             var writerName = await writing;
             var seconds = BenchClock.SecondsSince(started);
             var endMicros = recorder.WallMicros(BenchClock.Now);
-            var expected = await db.CountAsync(run);
+            var expected = await db.InsertedAsync(run);
             var waitStart = BenchClock.Now;
             while ((recorder.Count < expected || (bare is not null && bare.Count < expected)) && BenchClock.SecondsSince(waitStart) < 60)
             {

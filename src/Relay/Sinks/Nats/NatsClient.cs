@@ -37,8 +37,9 @@ internal sealed partial class NatsClient : IAsyncDisposable
             Url = options.Url!,
             Name = clientName,
             TlsOpts = string.IsNullOrEmpty(options.CaCertificate) ? NatsTlsOpts.Default : NatsTlsOpts.Default with { CaFile = options.CaCertificate },
-            // A relay restarts its pipeline itself; a publish must fail rather than wait in a reconnect loop.
-            MaxReconnectRetry = 0,
+            // NATS.Net reconnects by itself (a limit applies only above 0). A publish or ack that waits on a lost
+            // connection still fails at its timeout, which fails the batch: the pipeline then starts over from the
+            // committed position, where the duplicate window absorbs what the lost batch had stored.
         };
         var client = new NatsClient(new NatsConnection(opts));
         try
