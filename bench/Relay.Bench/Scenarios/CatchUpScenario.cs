@@ -113,7 +113,7 @@ public sealed class CatchUpScenario(BenchContext context)
                 {
                     var source = $"{build}{sink.Kind}".ToLowerInvariant();
                     var env = pg.RelayEnvironment(run, SourceKind.PostgresReplication, source);
-                    context.Results.Add(await context.DrainAsync(workload, sink, run, env, Rows, Payload, build, directory));
+                    await DrainOrFailAsync(workload, sink, build, () => context.DrainAsync(workload, sink, run, env, Rows, Payload, build, directory));
                 }
             }
         }
@@ -148,11 +148,20 @@ public sealed class CatchUpScenario(BenchContext context)
                 }
             }
             ProgressLog.Step($"{workload}: committing the start position of {first.Count} relay(s)");
-            foreach (var (build, directory, sink, sinkRun, env) in first)
+            foreach (var (build, directory, sink, sinkRun, env) in first.ToList())
             {
-                await using var relay = RelayUnderTest.Start(env, directory);
-                await relay.WaitReadyAsync(TimeSpan.FromSeconds(60));
-                await sink.WaitForPositionAsync(sinkRun, $"{build}{sink.Kind}".ToLowerInvariant(), TimeSpan.FromSeconds(30), relay.ThrowIfExited);
+                try
+                {
+                    await using var relay = RelayUnderTest.Start(env, directory);
+                    await relay.WaitReadyAsync(TimeSpan.FromSeconds(60));
+                    await sink.WaitForPositionAsync(sinkRun, $"{build}{sink.Kind}".ToLowerInvariant(), TimeSpan.FromSeconds(30), relay.ThrowIfExited);
+                }
+                catch (Exception e)
+                {
+                    // A baseline build may not know a newer sink: the other drains go on without it.
+                    Failed(workload, sink, build, e);
+                    first.RemoveAll(f => f.Build == build && f.Sink.Kind == sink.Kind);
+                }
             }
 
             var (file, position) = await db.BinlogEndAsync();
@@ -171,8 +180,9 @@ public sealed class CatchUpScenario(BenchContext context)
             {
                 foreach (var (build, _) in context.BuildsInTurn(turn++))
                 {
-                    var (_, directory, _, sinkRun, env) = first.Single(f => f.Build == build && f.Sink.Kind == sink.Kind);
-                    context.Results.Add(await context.DrainAsync(workload, sink, sinkRun, env, Rows, Payload, build, directory));
+                    if (first.SingleOrDefault(f => f.Build == build && f.Sink.Kind == sink.Kind) is not { Env: not null } started) continue;
+                    await DrainOrFailAsync(workload, sink, build,
+                        () => context.DrainAsync(workload, sink, started.SinkRun, started.Env, Rows, Payload, build, started.Directory));
                 }
             }
         }
@@ -180,6 +190,25 @@ public sealed class CatchUpScenario(BenchContext context)
         {
             await db.DropAsync(run);
         }
+    }
+
+    /// <summary>One drain; its failure (a baseline build that does not know a newer sink, say) is noted and the others go on.</summary>
+    private async Task DrainOrFailAsync(string workload, SinkTarget sink, string build, Func<Task<DrainRun>> drain)
+    {
+        try
+        {
+            context.Results.Add(await drain());
+        }
+        catch (Exception e)
+        {
+            Failed(workload, sink, build, e);
+        }
+    }
+
+    private void Failed(string workload, SinkTarget sink, string build, Exception e)
+    {
+        ProgressLog.Step($"{workload} → {sink.Kind} [{build}]: FAILED: {e.Message.Split('\n')[0]}");
+        context.Results.Fail($"{workload} → {sink.Kind} [{build}]: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
     }
 
     private async Task PollingAsync(SourceKind kind, string workload)
