@@ -63,6 +63,7 @@ public sealed class EventPipeProfiler
         }
     }
 
+    /// <summary>The event's stack, innermost first: each frame's method, or its module in brackets when unnamed.</summary>
     private static IEnumerable<string> Frames(TraceEvent e)
     {
         for (var frame = e.CallStack(); frame is not null; frame = frame.Caller)
@@ -95,18 +96,13 @@ public sealed class EventPipeProfiler
             {
                 allocated += tick.AllocationAmount64;
                 allocatedByType[tick.TypeName] = allocatedByType.GetValueOrDefault(tick.TypeName) + tick.AllocationAmount64;
-                // The allocating site: the first frames that are not the runtime's or the collections' own.
+                // The allocating site: its first named frames outside the async machinery (System.Runtime.CompilerServices).
                 var site = string.Join(" <- ", Frames(e).Where(f => !f.StartsWith('[') && !f.StartsWith("System.Runtime.CompilerServices.", StringComparison.Ordinal)).Take(3));
                 allocatedBySite[site] = allocatedBySite.GetValueOrDefault(site) + tick.AllocationAmount64;
                 continue;
             }
             if (e.ProviderName != "Microsoft-DotNETCore-SampleProfiler") continue;
-            var frames = new List<string>();
-            for (var frame = e.CallStack(); frame is not null; frame = frame.Caller)
-            {
-                var method = frame.CodeAddress.FullMethodName;
-                frames.Add(string.IsNullOrEmpty(method) ? $"[{frame.CodeAddress.ModuleName}]" : method);
-            }
+            var frames = Frames(e).ToList();
             if (frames.Count == 0 || frames.Take(6).Any(f => WaitFrames.Any(w => f.Contains(w, StringComparison.Ordinal)))) continue;
             samples++;
             exclusive[frames[0]] = exclusive.GetValueOrDefault(frames[0]) + 1;
