@@ -137,13 +137,6 @@ public sealed class MySqlOutbox : OutboxDatabase
         await Execute(connection, $"DROP TABLE IF EXISTS {Table(run)}");
     }
 
-    public override async Task<long> CountAsync(string run)
-    {
-        await using var connection = await OpenAsync();
-        await using var cmd = new MySqlCommand($"SELECT COUNT(*) FROM {Table(run)}", connection);
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
-    }
-
     public override async Task<long> InsertedAsync(string run)
     {
         // The next AUTO_INCREMENT value (MariaDB reads it live), or the highest seq still there, whichever counts more.

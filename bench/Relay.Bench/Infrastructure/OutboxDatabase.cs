@@ -22,9 +22,6 @@ public abstract class OutboxDatabase
 
     public abstract Task DropAsync(string run);
 
-    /// <summary>Rows in the run's table.</summary>
-    public abstract Task<long> CountAsync(string run);
-
     /// <summary>Rows ever inserted into the run's table (its seq counter): a polling relay deletes the rows it published.</summary>
     public abstract Task<long> InsertedAsync(string run);
 

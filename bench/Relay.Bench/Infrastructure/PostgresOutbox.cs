@@ -152,13 +152,6 @@ public sealed class PostgresOutbox : OutboxDatabase
         await Execute(connection, $"DROP PUBLICATION IF EXISTS {table}; DROP TABLE IF EXISTS {table}");
     }
 
-    public override async Task<long> CountAsync(string run)
-    {
-        await using var connection = await OpenAsync();
-        await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {Table(run)}", connection);
-        return (long)(await cmd.ExecuteScalarAsync())!;
-    }
-
     public override async Task<long> InsertedAsync(string run)
     {
         await using var connection = await OpenAsync();
