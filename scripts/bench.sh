@@ -7,7 +7,8 @@
 # Environment: RELAY_BENCH_KAFKA_BOOTSTRAP (a real Kafka instead of the mock cluster), RELAY_BENCH_POSTGRES,
 # RELAY_BENCH_MYSQL, RELAY_BENCH_REDIS, RELAY_BENCH_NATS, RELAY_BENCH_RABBITMQ (other servers), RELAY_BENCH_BASELINE (a directory with another build's
 # Relay.dll, run beside this one for before/after ratios), RELAY_BENCH_TIMELINE=1 (latency per quarter second of each rate run),
-# RELAY_BENCH_FIXED_RATES=100,1000 / RELAY_BENCH_FIXED_SECONDS / RELAY_BENCH_FIXED_REPEAT / RELAY_BENCH_PIPELINES (the fixed-rate runs).
+# RELAY_BENCH_FIXED_RATES=100,1000 / RELAY_BENCH_FIXED_SECONDS / RELAY_BENCH_FIXED_REPEAT / RELAY_BENCH_PIPELINES (the fixed-rate runs),
+# RELAY_BENCH_SINKS=redis,kafka (the sinks of the catch-up drains).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

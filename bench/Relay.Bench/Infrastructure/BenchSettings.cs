@@ -61,6 +61,10 @@ public sealed class BenchSettings
 
     public const int PayloadBytes = 300;
 
+    /// <summary>The sinks catch-up drains go into (RELAY_BENCH_SINKS=redis,kafka to choose); every one when unset.</summary>
+    public bool DrainsInto(SinkKind sink) => Environment.GetEnvironmentVariable("RELAY_BENCH_SINKS") is not { Length: > 0 } sinks
+        || sinks.Split(',').Any(s => s.Trim().Equals(sink.ToString(), StringComparison.OrdinalIgnoreCase));
+
     public bool Runs(string scenario) => Only.Count == 0 || Only.Any(word => scenario.Contains(word, StringComparison.OrdinalIgnoreCase));
 
     public static BenchSettings Parse(string[] args)

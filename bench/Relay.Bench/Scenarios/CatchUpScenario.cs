@@ -47,14 +47,22 @@ public sealed class CatchUpScenario(BenchContext context)
     private async Task SinkLimitsAsync()
     {
         ProgressLog.Step($"Sink limits: {Rows:N0} messages in batches of {BatchRows}");
-        var redis = await RawRedisWriter.RunAsync(context.Redis, "bench.raw." + Environment.ProcessId, Rows, BatchRows, Payload);
-        context.Results.Add(new LimitResult(SinkWorkload, redis));
-        ProgressLog.Step($"  Redis {redis.Name}: {redis.MessagesPerSecond:N0} msg/s");
-        var kafka = await RawKafkaProducer.RunAsync(context.Kafka, context.NewRun("raw"), Rows, BatchRows, Payload);
-        context.Results.Add(new LimitResult(SinkWorkload, kafka));
-        ProgressLog.Step($"  Kafka {kafka.Name}: {kafka.MessagesPerSecond:N0} msg/s");
-        await SinkLimitAsync("NATS", () => RawNatsPublisher.RunAsync(context.Settings.Nats, context.NewRun("raw"), Rows, BatchRows, Payload));
-        await SinkLimitAsync("RabbitMQ", () => RawRabbitMqPublisher.RunAsync(context.Settings.RabbitMq, context.NewRun("raw"), Rows, BatchRows, Payload));
+        if (context.Settings.DrainsInto(SinkKind.Redis))
+        {
+            var redis = await RawRedisWriter.RunAsync(context.Redis, "bench.raw." + Environment.ProcessId, Rows, BatchRows, Payload);
+            context.Results.Add(new LimitResult(SinkWorkload, redis));
+            ProgressLog.Step($"  Redis {redis.Name}: {redis.MessagesPerSecond:N0} msg/s");
+        }
+        if (context.Settings.DrainsInto(SinkKind.Kafka))
+        {
+            var kafka = await RawKafkaProducer.RunAsync(context.Kafka, context.NewRun("raw"), Rows, BatchRows, Payload);
+            context.Results.Add(new LimitResult(SinkWorkload, kafka));
+            ProgressLog.Step($"  Kafka {kafka.Name}: {kafka.MessagesPerSecond:N0} msg/s");
+        }
+        if (context.Settings.DrainsInto(SinkKind.Nats))
+            await SinkLimitAsync("NATS", () => RawNatsPublisher.RunAsync(context.Settings.Nats, context.NewRun("raw"), Rows, BatchRows, Payload));
+        if (context.Settings.DrainsInto(SinkKind.RabbitMq))
+            await SinkLimitAsync("RabbitMQ", () => RawRabbitMqPublisher.RunAsync(context.Settings.RabbitMq, context.NewRun("raw"), Rows, BatchRows, Payload));
     }
 
     /// <summary>A sink limit whose server may be missing: a failure is reported, and the other workloads still run.</summary>
@@ -78,7 +86,8 @@ public sealed class CatchUpScenario(BenchContext context)
     /// (the shape where the per-batch publish cost shows most), which keeps the run's length.
     /// </summary>
     private IReadOnlyList<SinkTarget> LogSinks(int perTxn) =>
-        perTxn == 1 ? [.. context.Sinks, context.Sink(SinkKind.Nats), context.Sink(SinkKind.RabbitMq)] : [.. context.Sinks];
+        (perTxn == 1 ? [.. context.Sinks, context.Sink(SinkKind.Nats), context.Sink(SinkKind.RabbitMq)] : context.Sinks)
+        .Where(s => context.Settings.DrainsInto(s.Kind)).ToList();
 
     private async Task WalAsync(int perTxn)
     {
@@ -215,7 +224,7 @@ public sealed class CatchUpScenario(BenchContext context)
     {
         var db = context.Database(kind);
         var turn = 0;
-        foreach (var sink in context.Sinks)
+        foreach (var sink in context.Sinks.Where(s => context.Settings.DrainsInto(s.Kind)))
         {
             foreach (var (build, directory) in context.BuildsInTurn(turn++))
             {
