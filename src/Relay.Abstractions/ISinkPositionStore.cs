@@ -10,11 +10,16 @@ public interface ISinkPositionStore : IAsyncDisposable
     Task<SourcePosition?> ReadAsync(string sourceName, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Fences every relay publishing for the source (its next commit fails and it starts over from the new
-    /// position), then sets the committed position, or deletes it (<paramref name="position"/> null) so the
-    /// next start begins fresh.
+    /// Sets the committed position, or deletes it (<paramref name="position"/> null) so the next start begins fresh.
+    /// What it does to a relay publishing for the source meanwhile is <see cref="RunningRelayOnReset"/>.
     /// </summary>
     Task ResetAsync(string sourceName, SourcePosition? position, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether <see cref="ResetAsync"/> fences a running relay, refuses while one runs, or neither. A kind that does
+    /// not say is taken to do neither, the one answer that cannot mislead: the operator stops the relay first.
+    /// </summary>
+    RunningRelayOnReset RunningRelayOnReset => RunningRelayOnReset.NotFenced;
 
     /// <summary>
     /// For `relay validate --connect`: the broker settings the sink's guarantee rests on, checked the way the sink

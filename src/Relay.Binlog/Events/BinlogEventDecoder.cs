@@ -292,7 +292,7 @@ public sealed class BinlogEventDecoder : IDisposable
 
     private FormatDescriptionEvent ReadFormatDescription(in BinlogEventHeader header, ReadOnlySpan<byte> body)
     {
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         var version = reader.ReadUInt16("the binlog version");
         if (version != 4) throw new BinlogFormatException($"binlog version {version} is not supported (only 4, MySQL 5.0+)");
         var serverVersion = reader.ReadBytes(50, "the server version");
@@ -319,7 +319,7 @@ public sealed class BinlogEventDecoder : IDisposable
 
     private RotateEvent ReadRotate(ReadOnlySpan<byte> body)
     {
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         var position = reader.ReadUInt64("the position");
         var name = Encoding.UTF8.GetString(reader.ReadToEnd());
         if (name.Length == 0) throw new BinlogFormatException("a ROTATE without a file name");
@@ -371,7 +371,7 @@ public sealed class BinlogEventDecoder : IDisposable
     private RowsEvent ReadRows(BinlogEventType type, RowsEvent target, ReadOnlyMemory<byte> body)
     {
         var span = body.Span;
-        var reader = new BinlogReader(span);
+        var reader = new SpanReader(span, SpanErrors.BinlogFormat);
         var postHeader = FormatDescription!.PostHeaderLength(type, type is BinlogEventType.WriteRowsV2 or BinlogEventType.UpdateRowsV2 or
             BinlogEventType.DeleteRowsV2 or BinlogEventType.PartialUpdateRows or BinlogEventType.MariaDbWriteRowsCompressed or
             BinlogEventType.MariaDbUpdateRowsCompressed or BinlogEventType.MariaDbDeleteRowsCompressed ? 10 : 8);
@@ -430,7 +430,7 @@ public sealed class BinlogEventDecoder : IDisposable
     private IncidentEvent ReadIncident(ReadOnlySpan<byte> body)
     {
         var postHeader = FormatDescription!.PostHeaderLength(BinlogEventType.Incident, 2);
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         var incident = reader.ReadUInt16("the incident number");
         if (postHeader > 2) reader.Skip(postHeader - 2, "the rest of the post-header");
         var message = reader.IsAtEnd ? "" : Utf8(reader.ReadBytes(reader.ReadByte("the message length"), "the message"), "the message");
@@ -439,7 +439,7 @@ public sealed class BinlogEventDecoder : IDisposable
 
     private XidEvent ReadXid(ReadOnlySpan<byte> body)
     {
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         _xid.Xid = reader.ReadUInt64("the xid");
         return _xid;
     }
@@ -447,7 +447,7 @@ public sealed class BinlogEventDecoder : IDisposable
     /// <summary>XA_PREPARE_LOG: one_phase (1), format id (4, signed), gtrid length (4), bqual length (4), then the gtrid and bqual bytes.</summary>
     private static XaPrepareEvent ReadXaPrepare(ReadOnlySpan<byte> body)
     {
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         var onePhase = reader.ReadByte("one_phase") != 0;
         var formatId = (int)reader.ReadUInt32("the XID format id");
         var gtridLength = reader.ReadUInt32("the gtrid length");
@@ -464,7 +464,7 @@ public sealed class BinlogEventDecoder : IDisposable
     /// </summary>
     private QueryEvent ReadQuery(BinlogEventType type, ReadOnlyMemory<byte> body)
     {
-        var reader = new BinlogReader(body.Span);
+        var reader = new SpanReader(body.Span, SpanErrors.BinlogFormat);
         var postHeader = FormatDescription!.PostHeaderLength(type, QueryPostHeaderLength);
         if (postHeader < QueryPostHeaderLength) throw new BinlogFormatException($"a QUERY post-header of {postHeader} bytes");
         _query.ThreadId = reader.ReadUInt32("the thread id");
@@ -487,7 +487,7 @@ public sealed class BinlogEventDecoder : IDisposable
     /// <summary>character_set_client from Q_CHARSET_CODE (4), walking the status variables it may follow; 0 when absent.</summary>
     private static int ClientCollation(ReadOnlySpan<byte> status)
     {
-        var reader = new BinlogReader(status);
+        var reader = new SpanReader(status, SpanErrors.BinlogFormat);
         while (!reader.IsAtEnd)
         {
             var code = reader.ReadByte("a status variable code");
@@ -527,7 +527,7 @@ public sealed class BinlogEventDecoder : IDisposable
     private GtidEvent ReadGtid(BinlogEventType type, ReadOnlySpan<byte> body)
     {
         _gtid.Clear();
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         _gtid.Flags = reader.ReadByte("the flags");
         var uuid = new Guid(reader.ReadBytes(16, "the SID"), bigEndian: true);
         var gno = (long)reader.ReadUInt64("the GNO");
@@ -666,7 +666,7 @@ public sealed class BinlogEventDecoder : IDisposable
     /// </summary>
     private TransactionPayloadEvent ReadTransactionPayload(in BinlogEventHeader header, ReadOnlyMemory<byte> body)
     {
-        var reader = new BinlogReader(body.Span);
+        var reader = new SpanReader(body.Span, SpanErrors.BinlogFormat);
         ulong? payloadSize = null, uncompressed = null;
         byte? compression = null;
         while (true)
@@ -674,7 +674,7 @@ public sealed class BinlogEventDecoder : IDisposable
             var type = reader.ReadPackedInteger("a field type");
             if (type == 0) break;
             var length = reader.ReadPackedLength("a field length");
-            var field = new BinlogReader(reader.ReadBytes(length, "a field"));
+            var field = new SpanReader(reader.ReadBytes(length, "a field"), SpanErrors.BinlogFormat);
             switch (type)
             {
                 case 1: payloadSize = field.ReadPackedInteger("the payload size"); break;
@@ -732,7 +732,7 @@ public sealed class BinlogEventDecoder : IDisposable
     /// <summary>HEARTBEAT_v2 (codecs/binary.cpp Heartbeat): TLV fields, 1 the log file name, 2 the position (packed); 0 ends them.</summary>
     private HeartbeatEvent ReadHeartbeatV2(ReadOnlySpan<byte> body)
     {
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         _heartbeat.LogFileName = "";
         _heartbeat.LogPosition = 0;
         while (!reader.IsAtEnd)
@@ -742,7 +742,7 @@ public sealed class BinlogEventDecoder : IDisposable
             var length = reader.ReadPackedLength("a field length");
             var field = reader.ReadBytes(length, "a field");
             if (type == 1) _heartbeat.LogFileName = Utf8(field, "the log file name");
-            else if (type == 2) _heartbeat.LogPosition = new BinlogReader(field).ReadPackedInteger("the log position");
+            else if (type == 2) _heartbeat.LogPosition = new SpanReader(field, SpanErrors.BinlogFormat).ReadPackedInteger("the log position");
         }
         return _heartbeat;
     }
@@ -753,7 +753,7 @@ public sealed class BinlogEventDecoder : IDisposable
     /// </summary>
     private MariaDbGtidEvent ReadMariaDbGtid(in BinlogEventHeader header, ReadOnlyMemory<byte> body)
     {
-        var reader = new BinlogReader(body.Span);
+        var reader = new SpanReader(body.Span, SpanErrors.BinlogFormat);
         var sequence = reader.ReadUInt64("the sequence number");
         var domain = reader.ReadUInt32("the domain id");
         var flags = (MariaDbGtidFlags)reader.ReadByte("the flags");
@@ -786,7 +786,7 @@ public sealed class BinlogEventDecoder : IDisposable
     /// <summary>MariaDB GTID_LIST: a count (low 28 bits; flags above), then domain u32, server u32, sequence u64 per GTID.</summary>
     private static MariaDbGtidListEvent ReadGtidList(ReadOnlySpan<byte> body)
     {
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         var value = reader.ReadUInt32("the GTID count");
         var count = (int)(value & 0x0FFFFFFF);
         if (count > reader.Remaining / 16) throw new BinlogFormatException($"{count} GTIDs do not fit the event");
@@ -802,7 +802,7 @@ public sealed class BinlogEventDecoder : IDisposable
 
     private static BinlogCheckpointEvent ReadCheckpoint(ReadOnlySpan<byte> body)
     {
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         var length = reader.ReadUInt32("the file name length");
         return new BinlogCheckpointEvent { CheckpointFileName = Utf8(reader.ReadBytes((int)Math.Min(length, int.MaxValue), "the file name"), "the file name") };
     }

@@ -23,7 +23,7 @@ internal sealed class RowDecoder
     {
         var layouts = table.Layouts;
         var row = new object?[layouts.Length];
-        var reader = new BinlogReader(rows[offset..]);
+        var reader = new SpanReader(rows[offset..], SpanErrors.BinlogFormat);
         var nulls = reader.ReadBytes((presentCount + 7) / 8, "a row's NULL bitmap");
         var n = 0;
         for (var i = 0; i < layouts.Length; i++)
@@ -46,7 +46,7 @@ internal sealed class RowDecoder
         return row;
     }
 
-    private object? ReadValue(in ColumnLayout column, ref BinlogReader reader)
+    private object? ReadValue(in ColumnLayout column, ref SpanReader reader)
     {
         switch (column.Kind)
         {

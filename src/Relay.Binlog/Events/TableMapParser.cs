@@ -28,7 +28,7 @@ internal static class TableMapParser
     public static ulong ReadHeader(ReadOnlySpan<byte> body, int postHeaderLength, out ushort flags, out int schemaOffset,
         out int schemaLength, out int tableOffset, out int tableLength)
     {
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         var tableId = postHeaderLength == 6 ? reader.ReadUInt32("the table id") : reader.ReadUInt48("the table id");
         flags = reader.ReadUInt16("the flags");
         if (postHeaderLength > 8) reader.Skip(postHeaderLength - 8, "the rest of the post-header");
@@ -46,7 +46,7 @@ internal static class TableMapParser
         var tableId = ReadHeader(body, postHeaderLength, out _, out var schemaOffset, out var schemaLength, out var tableOffset, out var tableLength);
         var schema = Utf8(body.Slice(schemaOffset, schemaLength), "the schema name");
         var name = Utf8(body.Slice(tableOffset, tableLength), "the table name");
-        var reader = new BinlogReader(body);
+        var reader = new SpanReader(body, SpanErrors.BinlogFormat);
         reader.Skip(tableOffset + tableLength + 1, "the names");
 
         var count = reader.ReadPackedInteger("the column count");
@@ -61,7 +61,7 @@ internal static class TableMapParser
         if (!reader.IsAtEnd)
         {
             var metadataLength = reader.ReadPackedLength("the column metadata length");
-            var block = new BinlogReader(reader.ReadBytes(metadataLength, "the column metadata"));
+            var block = new SpanReader(reader.ReadBytes(metadataLength, "the column metadata"), SpanErrors.BinlogFormat);
             for (var i = 0; i < columnCount; i++)
             {
                 metadata[i] = MetadataSize(types[i]) switch
@@ -160,13 +160,13 @@ internal static class TableMapParser
 
         List<byte[][]>? enumLabels = null, setLabels = null;
         var labelCollations = new int[count];
-        var reader = new BinlogReader(optional);
+        var reader = new SpanReader(optional, SpanErrors.BinlogFormat);
         while (!reader.IsAtEnd)
         {
             var type = reader.ReadByte("an optional metadata type");
             var length = reader.ReadPackedLength("an optional metadata length");
             var fieldBytes = reader.ReadBytes(length, "an optional metadata field");
-            var field = new BinlogReader(fieldBytes);
+            var field = new SpanReader(fieldBytes, SpanErrors.BinlogFormat);
             switch (type)
             {
                 case Signedness:
@@ -230,7 +230,7 @@ internal static class TableMapParser
         if (setLabels is not null) AssignLabels(setLabels, sets, labelCollations, columns.SetValues, table);
     }
 
-    private static void ReadDefaultCharset(ref BinlogReader field, List<int> columnsCounted, int[] collations, string table, string what)
+    private static void ReadDefaultCharset(ref SpanReader field, List<int> columnsCounted, int[] collations, string table, string what)
     {
         var defaultCollation = (int)field.ReadPackedInteger(what);
         foreach (var ordinal in columnsCounted) collations[ordinal] = defaultCollation;
@@ -244,7 +244,7 @@ internal static class TableMapParser
         }
     }
 
-    private static void ReadColumnCharsets(ref BinlogReader field, List<int> columnsCounted, int[] collations, string table, string what)
+    private static void ReadColumnCharsets(ref SpanReader field, List<int> columnsCounted, int[] collations, string table, string what)
     {
         var n = 0;
         while (!field.IsAtEnd)
@@ -259,7 +259,7 @@ internal static class TableMapParser
     }
 
     /// <summary>Each ENUM/SET column's labels as raw bytes: their charset may come in a later TLV field.</summary>
-    private static List<byte[][]> ReadLabels(ref BinlogReader field, int expected, string table, string what)
+    private static List<byte[][]> ReadLabels(ref SpanReader field, int expected, string table, string what)
     {
         var all = new List<byte[][]>();
         while (!field.IsAtEnd)

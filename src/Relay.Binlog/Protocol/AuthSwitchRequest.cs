@@ -23,12 +23,12 @@ internal sealed class AuthSwitchRequest
 
     public static AuthSwitchRequest Parse(ReadOnlySpan<byte> payload)
     {
-        var reader = new PacketReader(payload);
+        var reader = new SpanReader(payload, SpanErrors.WireProtocol);
         if (reader.ReadByte() != Header) throw new WireProtocolException("Expected an AuthSwitchRequest packet.");
-        if (reader.IsEmpty)
+        if (reader.IsAtEnd)
             throw new WireProtocolException("The server asked for the pre-4.1 password hashing (old_passwords), which is insecure and not supported; set a current password hash for the user.");
         string plugin = reader.ReadNullTerminatedString();
-        var data = reader.ReadRest();
+        var data = reader.ReadToEnd();
         if (data.Length > 0 && data[^1] == 0) data = data[..^1];
         return new AuthSwitchRequest(plugin, data.ToArray());
     }

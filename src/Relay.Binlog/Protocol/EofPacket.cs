@@ -22,7 +22,7 @@ internal readonly struct EofPacket
 
     public static EofPacket Parse(ReadOnlySpan<byte> payload)
     {
-        var reader = new PacketReader(payload);
+        var reader = new SpanReader(payload, SpanErrors.WireProtocol);
         if (reader.ReadByte() != Header) throw new WireProtocolException("Expected an EOF packet.");
         if (reader.Remaining < 4) return new EofPacket(0, 0);
         ushort warnings = reader.ReadUInt16();

@@ -24,17 +24,17 @@ internal readonly struct ErrPacket
 
     public static ErrPacket Parse(ReadOnlySpan<byte> payload)
     {
-        var reader = new PacketReader(payload);
+        var reader = new SpanReader(payload, SpanErrors.WireProtocol);
         if (reader.ReadByte() != Header) throw new WireProtocolException("Expected an ERR packet.");
-        int code = reader.ReadUInt16();
+        int code = reader.ReadUInt16("the error code");
         string state = "HY000";
         // The '#' marker and state are missing when the server fails before the handshake response (e.g. too many connections).
-        if (!reader.IsEmpty && reader.PeekByte() == (byte)'#' && reader.Remaining >= 6)
+        if (!reader.IsAtEnd && reader.PeekByte() == (byte)'#' && reader.Remaining >= 6)
         {
-            reader.Skip(1);
-            state = Encoding.ASCII.GetString(reader.ReadBytes(5));
+            reader.Skip(1, "the state marker");
+            state = Encoding.ASCII.GetString(reader.ReadBytes(5, "the SQL state"));
         }
-        string message = Encoding.UTF8.GetString(reader.ReadRest());
+        string message = Encoding.UTF8.GetString(reader.ReadToEnd());
         return new ErrPacket(code, state, message);
     }
 

@@ -37,34 +37,34 @@ internal sealed class HandshakeV10
 
     public static HandshakeV10 Parse(ReadOnlySpan<byte> payload)
     {
-        var reader = new PacketReader(payload);
+        var reader = new SpanReader(payload, SpanErrors.WireProtocol);
         byte protocol = reader.ReadByte();
         if (protocol != 10)
             throw new WireProtocolException($"The server speaks handshake protocol {protocol}; only protocol 10 (MySQL 4.1 and later, MariaDB) is supported.");
-        string version = reader.ReadNullTerminatedString();
-        uint connectionId = reader.ReadUInt32();
+        string version = reader.ReadNullTerminatedString("the server version");
+        uint connectionId = reader.ReadUInt32("the connection id");
         var scramble = new List<byte>(21);
-        scramble.AddRange(reader.ReadBytes(8));
-        reader.Skip(1);
-        var capabilities = (CapabilityFlags)reader.ReadUInt16();
+        scramble.AddRange(reader.ReadBytes(8, "the scramble"));
+        reader.Skip(1, "the filler");
+        var capabilities = (CapabilityFlags)reader.ReadUInt16("the capability flags");
         byte characterSet = 0;
         string plugin = "mysql_native_password";
-        if (!reader.IsEmpty)
+        if (!reader.IsAtEnd)
         {
-            characterSet = reader.ReadByte();
-            reader.Skip(2); // status flags
-            capabilities |= (CapabilityFlags)((uint)reader.ReadUInt16() << 16);
-            int dataLength = reader.ReadByte();
-            reader.Skip(10); // reserved; MariaDB puts its extended capabilities in the last 4
+            characterSet = reader.ReadByte("the character set");
+            reader.Skip(2, "the status flags");
+            capabilities |= (CapabilityFlags)((uint)reader.ReadUInt16("the capability flags") << 16);
+            int dataLength = reader.ReadByte("the auth data length");
+            reader.Skip(10, "the reserved bytes"); // MariaDB puts its extended capabilities in the last 4
             if ((capabilities & CapabilityFlags.SecureConnection) != 0)
             {
                 int part2 = Math.Max(13, dataLength - 8);
-                scramble.AddRange(reader.ReadBytes(Math.Min(part2, reader.Remaining)));
+                scramble.AddRange(reader.ReadBytes(Math.Min(part2, reader.Remaining), "the scramble"));
             }
-            if ((capabilities & CapabilityFlags.PluginAuth) != 0 && !reader.IsEmpty)
+            if ((capabilities & CapabilityFlags.PluginAuth) != 0 && !reader.IsAtEnd)
             {
                 // Some old servers end the name with the packet instead of a NUL.
-                var rest = reader.ReadRest();
+                var rest = reader.ReadToEnd();
                 int nul = rest.IndexOf((byte)0);
                 plugin = Encoding.UTF8.GetString(nul < 0 ? rest : rest[..nul]);
             }

@@ -28,10 +28,10 @@ internal readonly struct OkPacket
 
     public static OkPacket Parse(ReadOnlySpan<byte> payload)
     {
-        var reader = new PacketReader(payload);
+        var reader = new SpanReader(payload, SpanErrors.WireProtocol);
         if (reader.ReadByte() is not (0x00 or 0xFE)) throw new WireProtocolException("Expected an OK packet.");
-        ulong affected = reader.ReadLengthEncodedInteger();
-        ulong insertId = reader.ReadLengthEncodedInteger();
+        ulong affected = reader.ReadPackedInteger();
+        ulong insertId = reader.ReadPackedInteger();
         ushort status = reader.ReadUInt16();
         ushort warnings = reader.ReadUInt16();
         return new OkPacket(affected, insertId, status, warnings);

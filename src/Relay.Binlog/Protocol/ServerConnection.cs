@@ -336,8 +336,8 @@ internal sealed class ServerConnection : IAsyncDisposable
             }
             else
             {
-                var header = new PacketReader(payload);
-                int columns = (int)header.ReadLengthEncodedInteger();
+                var header = new SpanReader(payload, SpanErrors.WireProtocol);
+                int columns = (int)header.ReadPackedInteger("the column count");
                 for (int i = 0; i < columns; i++) await _packets.ReadPacketAsync(cancellationToken); // column definitions: not needed
                 await ReadEofAsync(sql, cancellationToken);
                 while (true)
@@ -366,10 +366,10 @@ internal sealed class ServerConnection : IAsyncDisposable
 
     private static string?[] ParseTextRow(ReadOnlySpan<byte> payload, int columns)
     {
-        var reader = new PacketReader(payload);
+        var reader = new SpanReader(payload, SpanErrors.WireProtocol);
         var values = new string?[columns];
         for (int i = 0; i < columns; i++)
-            values[i] = reader.TryReadNull() ? null : Encoding.UTF8.GetString(reader.ReadLengthEncodedBytes());
+            values[i] = reader.TryReadNull() ? null : Encoding.UTF8.GetString(reader.ReadPackedBytes("a column"));
         return values;
     }
 

@@ -62,8 +62,8 @@ internal static class OffsetsCommand
                 var current = await store.ReadAsync(planned.Source.Name, cancellationToken);
                 var target = delete ? "(none: the next start begins fresh)" : to;
                 Console.WriteLine($"Source {planned.Source.Name}, sink {planned.Sink.Name} ({planned.SinkFactory.Kind}): committed position {current?.Value ?? "(none)"} → {target}.");
-                Console.WriteLine("Warning: a relay running for this source is fenced: its batch in flight is discarded and it starts over from the new position. " +
-                                  "Rows before the new position are not published again; rows after it are published (again, if they were).");
+                Console.WriteLine(RunningRelayWarning(store.RunningRelayOnReset, planned.SinkFactory.Kind) +
+                                  " Rows before the new position are not published again; rows after it are published (again, if they were).");
                 if (!yes && !Confirm())
                 {
                     Console.Error.WriteLine("Not confirmed; nothing changed.");
@@ -80,6 +80,16 @@ internal static class OffsetsCommand
             }
         }
     }
+
+    private static string RunningRelayWarning(RunningRelayOnReset effect, string kind) => effect switch
+    {
+        RunningRelayOnReset.Fenced =>
+            "Warning: a relay running for this source is fenced: its batch in flight is discarded and it starts over from the new position.",
+        RunningRelayOnReset.ResetRefused =>
+            $"A relay running for this source must be stopped first: {kind} cannot fence it, so the reset is refused while one publishes for the source.",
+        _ =>
+            $"Warning: stop any relay running for this source first: this {kind} sink cannot fence it, and its next commit would write its own position over the new one.",
+    };
 
     private static bool Confirm()
     {

@@ -166,7 +166,8 @@ public sealed class CliTests
             // Without --yes and without a terminal nothing changes.
             var (declined, declinedOutput) = await RunAsync(env, "offsets", "reset", "--source", "orders", "--delete");
             Assert.Equal(4, declined);
-            Assert.Contains("fenced", declinedOutput);
+            Assert.Contains("Warning: a relay running for this source is fenced: its batch in flight is discarded and it starts over from the new position.", declinedOutput);
+            Assert.DoesNotContain("stopped first", declinedOutput);
             Assert.Equal(committed, (string?)await redisDb.HashGetAsync(prefix + ":offsets", "orders"));
 
             // A reset under a running relay fences it: its next commit is refused, and it starts over from the new position.
@@ -245,7 +246,16 @@ public sealed class CliTests
 
         var (moved, movedOutput) = await RunAsync(env, "offsets", "reset", "--source", "orders", "--to", "pgpoll:2", "--yes");
         Assert.True(moved == 0, movedOutput);
+        Assert.Contains("Warning: a relay running for this source is fenced:", movedOutput);
         Assert.Contains("orders\tpgpoll:2", (await RunAsync(env, "offsets", "show")).Output);
+
+        // At least once there is no transactional id to fence with: the warning says to stop the relay instead.
+        var (unfenced, unfencedOutput) = await RunAsync(new Dictionary<string, string>(env) { ["Relay__Sinks__kafka__Delivery"] = "AtLeastOnce" },
+            "offsets", "reset", "--source", "orders", "--delete");
+        Assert.True(unfenced == 4, unfencedOutput);
+        Assert.Contains("Warning: stop any relay running for this source first: this Kafka sink cannot fence it, " +
+                        "and its next commit would write its own position over the new one.", unfencedOutput);
+        Assert.DoesNotContain("fenced:", unfencedOutput);
 
         var (deleted, deletedOutput) = await RunAsync(env, "offsets", "reset", "--source", "orders", "--delete", "--yes");
         Assert.True(deleted == 0, deletedOutput);

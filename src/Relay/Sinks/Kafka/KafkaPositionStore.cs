@@ -9,11 +9,14 @@ namespace Relay.Sinks.Kafka;
 /// committed, no producer), so it fences nobody and creates nothing. A reset writes the new position (or a
 /// tombstone, so the next start begins fresh) in a transaction of the source's own transactional id: with
 /// Delivery=ExactlyOnce that fences the running relay, whose open transaction is aborted and whose next
-/// commit fails, so it starts over from the new position.
+/// commit fails, so it starts over from the new position. With Delivery=AtLeastOnce there is no transactional id to
+/// fence with: a running relay's next commit writes over the reset, so the relay must be stopped first.
 /// </summary>
 internal sealed class KafkaPositionStore(KafkaSinkOptions options, ILogger logger) : ISinkPositionStore
 {
     private static readonly TimeSpan AdminTimeout = TimeSpan.FromSeconds(10);
+
+    public RunningRelayOnReset RunningRelayOnReset => options.IsExactlyOnce ? RunningRelayOnReset.Fenced : RunningRelayOnReset.NotFenced;
 
     public async Task<SourcePosition?> ReadAsync(string sourceName, CancellationToken cancellationToken)
     {

@@ -12,6 +12,8 @@ internal sealed class NatsPositionStore(NatsSinkOptions options, string sectionP
 {
     private NatsClient? _client;
 
+    public RunningRelayOnReset RunningRelayOnReset => RunningRelayOnReset.Fenced;
+
     public async Task<SourcePosition?> ReadAsync(string sourceName, CancellationToken cancellationToken) =>
         (await (await ConnectAsync(cancellationToken)).ReadAsync(sourceName, cancellationToken)).Position;
 

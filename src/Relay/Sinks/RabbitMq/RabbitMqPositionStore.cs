@@ -9,6 +9,8 @@ internal sealed class RabbitMqPositionStore(RabbitMqSinkOptions options) : ISink
 {
     private RabbitMqClient? _client;
 
+    public RunningRelayOnReset RunningRelayOnReset => RunningRelayOnReset.ResetRefused;
+
     public async Task<SourcePosition?> ReadAsync(string sourceName, CancellationToken cancellationToken) =>
         await (await ConnectAsync(cancellationToken)).ReadPositionAsync(sourceName, cancellationToken);
 

@@ -21,6 +21,8 @@ internal sealed class RedisPositionStore(RedisSinkOptions options) : ISinkPositi
 
     private ConnectionMultiplexer? _redis;
 
+    public RunningRelayOnReset RunningRelayOnReset => RunningRelayOnReset.Fenced;
+
     public async Task<SourcePosition?> ReadAsync(string sourceName, CancellationToken cancellationToken)
     {
         var db = (await ConnectAsync(cancellationToken)).GetDatabase();

@@ -12,7 +12,7 @@ namespace Relay.Sources.LogTailing;
 /// batches without rows that carry the position along the log, so the log the database keeps for Relay does
 /// not grow behind an idle outbox, and a restart does not re-read it. A database supplies its decoding
 /// (<see cref="OpenAsync"/>, <see cref="ReadLogAsync"/>), its position type, where its log stands between
-/// transactions (<see cref="IdlePosition"/>) and its confirmation (<see cref="ConfirmAsync"/>).
+/// transactions (<see cref="IdlePosition"/>) and its confirmation (<see cref="Confirm"/>).
 /// </summary>
 internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSource
     where TPosition : struct, ILogPosition<TPosition>
@@ -21,7 +21,7 @@ internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSourc
     private readonly string _kind;
     private readonly int _maxBatchRows;
     private readonly TimeSpan _statusInterval;
-    private readonly SemaphoreSlim _confirming = new(1, 1);
+    private readonly Lock _confirming = new();
     private TPosition? _confirmed;
     private int _reading;
 
@@ -36,9 +36,6 @@ internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSourc
 
     protected string SourceName { get; }
     protected ILogger Logger { get; }
-
-    /// <summary>The last position confirmed to the database (for diagnostics and tests).</summary>
-    internal TPosition? Confirmed => _confirmed;
 
     public abstract Task AcquireAsync(CancellationToken cancellationToken);
 
@@ -57,8 +54,12 @@ internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSourc
     /// <summary>Where the log stands; called only between transactions, while the next change is awaited. Null when unknown.</summary>
     protected abstract TPosition? IdlePosition();
 
-    /// <summary>The sink committed everything up to <paramref name="position"/>, a complete one: the database may release its log up to there.</summary>
-    protected abstract ValueTask ConfirmAsync(TPosition position, CancellationToken cancellationToken);
+    /// <summary>
+    /// The sink committed everything up to <paramref name="position"/>, a complete one: the database may release its log
+    /// up to there. Synchronous: it only records the position (for the connection's next status update, for the lag
+    /// probe), never waits on the database, so it runs under <see cref="AcknowledgeAsync"/>'s lock.
+    /// </summary>
+    protected abstract void Confirm(TPosition position);
 
     public IAsyncEnumerable<SourceBatch> ReadAsync(SourcePosition? committed, CancellationToken cancellationToken)
     {
@@ -215,23 +216,22 @@ internal abstract class LogTailingSource<TPosition, TTransaction> : IOutboxSourc
 
     private static bool After(TPosition position, TPosition? than) => than is not { } other || position.CompareTo(other) > 0;
 
-    public async Task AcknowledgeAsync(SourcePosition position, CancellationToken cancellationToken)
+    public Task AcknowledgeAsync(SourcePosition position, CancellationToken cancellationToken)
     {
         if (!TPosition.TryParse(position.Value, out var parsed))
             throw new ArgumentException($"'{position.Value}' is not a position of this source.", nameof(position));
         // A partial transaction is not confirmed: a restart must see it again to finish it.
-        if (!parsed.IsComplete) return;
-        await _confirming.WaitAsync(cancellationToken);
-        try
+        if (!parsed.IsComplete) return Task.CompletedTask;
+        // The pipeline acknowledges from its one publish loop, awaiting each, and Confirm does not wait, so nothing queues
+        // here: the lock only keeps compare-confirm-record whole, so that the confirmation never moves back (positions
+        // repeat, an idle batch carries the last one) even if two calls overlapped.
+        lock (_confirming)
         {
-            if (_confirmed is { } confirmed && parsed.CompareTo(confirmed) <= 0) return;
-            await ConfirmAsync(parsed, cancellationToken);
+            if (_confirmed is { } confirmed && parsed.CompareTo(confirmed) <= 0) return Task.CompletedTask;
+            Confirm(parsed);
             _confirmed = parsed;
         }
-        finally
-        {
-            _confirming.Release();
-        }
+        return Task.CompletedTask;
     }
 
     public abstract ValueTask DisposeAsync();

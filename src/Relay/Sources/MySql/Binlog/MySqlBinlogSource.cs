@@ -457,11 +457,7 @@ internal sealed class MySqlBinlogSource : LogTailingSource<BinlogPosition, Binlo
     /// Nothing to confirm to the server: a replica tells it nothing about what it applied, and it purges by its own retention.
     /// The position is recorded for the lag probe instead, which measures the binlog from there.
     /// </summary>
-    protected override ValueTask ConfirmAsync(BinlogPosition position, CancellationToken cancellationToken)
-    {
-        RecordProgress(position);
-        return ValueTask.CompletedTask;
-    }
+    protected override void Confirm(BinlogPosition position) => RecordProgress(position);
 
     private void RecordProgress(BinlogPosition committed)
     {

@@ -94,11 +94,7 @@ internal sealed class PostgresReplicationSource : LogTailingSource<WalPosition, 
     /// reader, and a wake-up of the walsender, for a slot that only needs to follow within seconds (a restart resumes
     /// from the sink's committed position, not from the slot's).
     /// </summary>
-    protected override ValueTask ConfirmAsync(WalPosition position, CancellationToken cancellationToken)
-    {
-        _connection?.SetReplicationStatus(position.EndLsn);
-        return ValueTask.CompletedTask;
-    }
+    protected override void Confirm(WalPosition position) => _connection?.SetReplicationStatus(position.EndLsn);
 
     /// <summary>How often Npgsql sends the status update: the status interval, but at least every second, so the slot follows the acknowledgements.</summary>
     private TimeSpan StatusUpdateInterval => _options.StatusInterval < TimeSpan.FromSeconds(1) ? _options.StatusInterval : TimeSpan.FromSeconds(1);
@@ -131,7 +127,7 @@ internal sealed class PostgresReplicationSource : LogTailingSource<WalPosition, 
         builder.TcpKeepAlive = true;
         var connection = new LogicalReplicationConnection(builder.ConnectionString)
         {
-            // Npgsql's own status updates carry the flush LSN we set (see ConfirmAsync); they also keep the walsender from timing out.
+            // Npgsql's own status updates carry the flush LSN we set (see Confirm); they also keep the walsender from timing out.
             WalReceiverStatusInterval = StatusUpdateInterval,
         };
         _connection = connection;

@@ -1,19 +1,27 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using Relay.Binlog.Events;
+using Relay.Binlog.Protocol;
 
-namespace Relay.Binlog.Events;
+namespace Relay.Binlog;
 
 /// <summary>
-/// A forward-only little-endian reader over one event's bytes. Every read checks the bounds and fails with a
-/// <see cref="BinlogFormatException"/> saying what was being read, never with an index exception or a silent short read.
+/// A forward-only little-endian reader over one event's bytes or one packet's payload: fixed-size and MySQL
+/// length-encoded (packed) integers, byte strings. Every read checks the bounds and fails with the exception
+/// <see cref="SpanErrors"/> names, saying what was being read, never with an index exception or a silent short read.
+/// The exception is only built on the failure path, so both kinds of reader run the same code when the bytes are good.
 /// </summary>
-internal ref struct BinlogReader
+internal ref struct SpanReader
 {
     private readonly ReadOnlySpan<byte> _data;
+    private readonly SpanErrors _errors;
     private int _position;
 
-    public BinlogReader(ReadOnlySpan<byte> data)
+    public SpanReader(ReadOnlySpan<byte> data, SpanErrors errors)
     {
         _data = data;
+        _errors = errors;
         _position = 0;
     }
 
@@ -23,8 +31,11 @@ internal ref struct BinlogReader
 
     public readonly bool IsAtEnd => _position >= _data.Length;
 
-    /// <summary>What is left, without consuming it.</summary>
-    public readonly ReadOnlySpan<byte> Rest => _data[_position..];
+    public readonly byte PeekByte(string what = "a byte")
+    {
+        Need(1, what);
+        return _data[_position];
+    }
 
     public byte ReadByte(string what = "a byte")
     {
@@ -85,7 +96,8 @@ internal ref struct BinlogReader
 
     /// <summary>
     /// MySQL's packed (length-encoded) integer, net_field_length_ll: one byte below 251, else 0xFC + 2 bytes,
-    /// 0xFD + 3 bytes, 0xFE + 8 bytes. 0xFB (SQL NULL in result sets) and 0xFF do not occur in events.
+    /// 0xFD + 3 bytes, 0xFE + 8 bytes. 0xFB (SQL NULL in a text row, see <see cref="TryReadNull"/>) and 0xFF are
+    /// not integers.
     /// </summary>
     public ulong ReadPackedInteger(string what = "a packed integer")
     {
@@ -96,7 +108,7 @@ internal ref struct BinlogReader
             252 => ReadUInt16(what),
             253 => ReadUInt24(what),
             254 => ReadUInt64(what),
-            _ => throw new BinlogFormatException($"{what}: 0x{first:X2} is not a valid packed-integer prefix (offset {_position - 1})"),
+            _ => throw Malformed($"{what}: 0x{first:X2} is not a valid packed-integer prefix (offset {_position - 1})"),
         };
     }
 
@@ -105,13 +117,23 @@ internal ref struct BinlogReader
     {
         var value = ReadPackedInteger(what);
         if (value > (ulong)Remaining)
-            throw new BinlogFormatException($"{what} is {value} bytes but only {Remaining} remain (offset {_position})");
+            throw Malformed($"{what} is {value} bytes but only {Remaining} remain (offset {_position})");
         return (int)value;
+    }
+
+    /// <summary>A length-encoded string: a packed length, then that many bytes.</summary>
+    public ReadOnlySpan<byte> ReadPackedBytes(string what) => ReadBytes(ReadPackedLength(what), what);
+
+    /// <summary>Consumes a 0xFB byte (a NULL column of a text row) if one is next.</summary>
+    public bool TryReadNull()
+    {
+        if (PeekByte("a column") != 0xFB) return false;
+        _position++;
+        return true;
     }
 
     public ReadOnlySpan<byte> ReadBytes(int count, string what)
     {
-        if (count < 0) throw new BinlogFormatException($"{what}: negative length {count}");
         Need(count, what);
         var span = _data.Slice(_position, count);
         _position += count;
@@ -120,10 +142,20 @@ internal ref struct BinlogReader
 
     public void Skip(int count, string what)
     {
-        if (count < 0) throw new BinlogFormatException($"{what}: negative length {count}");
         Need(count, what);
         _position += count;
     }
+
+    public ReadOnlySpan<byte> ReadNullTerminated(string what = "the string")
+    {
+        var rest = _data[_position..];
+        var end = rest.IndexOf((byte)0);
+        if (end < 0) throw Malformed($"{what} at offset {_position} has no NUL terminator");
+        _position += end + 1;
+        return rest[..end];
+    }
+
+    public string ReadNullTerminatedString(string what = "the string") => Encoding.UTF8.GetString(ReadNullTerminated(what));
 
     public ReadOnlySpan<byte> ReadToEnd()
     {
@@ -132,10 +164,23 @@ internal ref struct BinlogReader
         return span;
     }
 
+    // One unsigned compare also rejects a negative count, which a corrupt length can produce.
     private readonly void Need(int count, string what)
     {
-        if (count > _data.Length - _position)
-            throw new BinlogFormatException(
-                $"the event is truncated: {what} needs {count} bytes at offset {_position} but {_data.Length - _position} remain");
+        if ((uint)count > (uint)(_data.Length - _position)) ThrowTooShort(count, what);
     }
+
+    [DoesNotReturn]
+    private readonly void ThrowTooShort(int count, string what)
+    {
+        if (count < 0) throw Malformed($"{what}: negative length {count}");
+        throw _errors == SpanErrors.BinlogFormat
+            ? new BinlogFormatException(
+                $"the event is truncated: {what} needs {count} bytes at offset {_position} but {_data.Length - _position} remain")
+            : Malformed($"{what} needs {count} bytes at offset {_position} of a {_data.Length}-byte packet");
+    }
+
+    private readonly Exception Malformed(string problem) => _errors == SpanErrors.BinlogFormat
+        ? new BinlogFormatException(problem)
+        : new WireProtocolException($"Malformed packet from the server: {problem}.");
 }
