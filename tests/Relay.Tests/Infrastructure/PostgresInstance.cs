@@ -66,6 +66,19 @@ public sealed class PostgresInstance : IAsyncDisposable
         await conn.OpenAsync();
     }
 
+    /// <summary>
+    /// Stops the server and starts it again: a clean shutdown (fast: sessions ended, a shutdown checkpoint) or, with
+    /// <paramref name="crash"/>, an immediate stop that leaves recovery from the WAL to the next start (a replication
+    /// slot then goes back to what its last checkpoint saved).
+    /// </summary>
+    public async Task RestartAsync(bool crash)
+    {
+        var stop = LocalHost.Run("runuser", "-u", "postgres", "--", Binary("pg_ctl"), "-D", DataDirectory, "-m", crash ? "immediate" : "fast", "-w", "-t", "120", "stop");
+        if (stop.ExitCode != 0) throw new InvalidOperationException($"pg_ctl stop failed: {stop.Output}\n{ServerLog()}");
+        NpgsqlConnection.ClearAllPools();
+        await StartServerAsync();
+    }
+
     /// <summary>A new database on this cluster, for the superuser.</summary>
     public async Task<string> CreateDatabaseAsync()
     {
