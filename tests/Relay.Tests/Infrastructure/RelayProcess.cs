@@ -149,6 +149,21 @@ public sealed partial class RelayProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the Redis stream holds <paramref name="length"/> entries (within <paramref name="seconds"/>, a deadline
+    /// for a stuck relay, not a timing); fails with the output if the relay exits first or the deadline passes.
+    /// </summary>
+    public async Task WaitForStreamAsync(StackExchange.Redis.ConnectionMultiplexer mux, string stream, long length, int seconds = 120)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (await mux.GetDatabase().StreamLengthAsync(stream) < length)
+        {
+            Assert.False(HasExited, $"The relay exited:\n{Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"{stream} did not reach {length} entries within {seconds} s:\n{Output}");
+            await Task.Delay(50);
+        }
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

@@ -50,15 +50,15 @@ public sealed class ServerRestartTests(ITestOutputHelper output)
                 return failures;
             });
 
-            await WaitForLengthAsync(mux, stream, 100, relay);
+            await relay.WaitForStreamAsync(mux, stream, 100);
             await server.RestartAsync(crash: false);
             var afterRestart = await mux.GetDatabase().StreamLengthAsync(stream);
-            await WaitForLengthAsync(mux, stream, afterRestart + 100, relay);
+            await relay.WaitForStreamAsync(mux, stream, afterRestart + 100);
             // The crash sets the slot back to what was last saved of it (the shutdown checkpoint, or the last time its
             // restart point moved), so the server may stream again transactions the sink already has.
             await server.RestartAsync(crash: true);
             var afterCrash = await mux.GetDatabase().StreamLengthAsync(stream);
-            await WaitForLengthAsync(mux, stream, afterCrash + 100, relay);
+            await relay.WaitForStreamAsync(mux, stream, afterCrash + 100);
         }
         finally
         {
@@ -74,23 +74,12 @@ public sealed class ServerRestartTests(ITestOutputHelper output)
             await using var reader = await cmd.ExecuteReaderAsync();
             while (await reader.ReadAsync()) committed.Add(reader.GetString(0));
         }
-        await WaitForLengthAsync(mux, stream, committed.Count, relay);
+        await relay.WaitForStreamAsync(mux, stream, committed.Count);
         // A moment more, for anything published twice to show.
         await Task.Delay(1000);
         var published = (await mux.GetDatabase().StreamRangeAsync(stream)).Select(e => (string)e[RedisSink.HeaderFieldPrefix + "id"]!).ToList();
         output.WriteLine($"{committed.Count} rows committed, {published.Count} messages published");
         Assert.False(relay.HasExited, "the relay exited:\n" + relay.Output);
         Assert.Equal(committed, published);
-    }
-
-    private static async Task WaitForLengthAsync(ConnectionMultiplexer mux, string stream, long length, RelayProcess relay)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (await mux.GetDatabase().StreamLengthAsync(stream) < length)
-        {
-            Assert.False(relay.HasExited, $"The relay exited:\n{relay.Output}");
-            Assert.True(DateTime.UtcNow < deadline, $"{stream} did not reach {length} entries within 120 s:\n{relay.Output}");
-            await Task.Delay(50);
-        }
     }
 }

@@ -44,7 +44,7 @@ public sealed class SlotLossTests
         {
             await db.WaitForSlotStreamingAsync(slot, () => relay.HasExited ? relay.Output : null);
             await db.InsertAsync("o1", 1);
-            await WaitForStreamAsync(mux, prefix + ".order", 1, relay);
+            await relay.WaitForStreamAsync(mux, prefix + ".order", 1, seconds: 60);
 
             // The slot can only be dropped while no walsender holds it: end the relay's, then drop it before the relay's
             // retry takes the slot again (a retry that wins the race is ended again).
@@ -74,7 +74,7 @@ public sealed class SlotLossTests
 
             // Failed for good: no retry creates the slot again, and the other source keeps publishing.
             await db.InsertAsync("x1", 1, "other_outbox");
-            await WaitForStreamAsync(mux, prefix + ".other", 1, relay);
+            await relay.WaitForStreamAsync(mux, prefix + ".other", 1, seconds: 60);
             Assert.Equal(0L, await db.ScalarAsync<long>($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'"));
             Assert.Equal("failed", RelayHttp.StateOf((await http.ReadinessAsync()).Body, "orders"));
             Assert.Equal(1, await mux.GetDatabase().StreamLengthAsync(prefix + ".order"));
@@ -124,7 +124,7 @@ public sealed class SlotLossTests
                     await Task.Delay(50);
                 }
                 await InsertAsync("o1");
-                await WaitForStreamAsync(mux, prefix + ".order", 1, relay);
+                await relay.WaitForStreamAsync(mux, prefix + ".order", 1, seconds: 60);
                 Assert.Equal(0, await relay.StopAsync(TimeSpan.FromSeconds(30)));
             }
 
@@ -147,7 +147,7 @@ public sealed class SlotLossTests
 
                 // Failed for good while the process runs on: the other source still publishes, the lost slot stays as it is.
                 await InsertAsync("x1", "other_outbox");
-                await WaitForStreamAsync(mux, prefix + ".other", 1, relay);
+                await relay.WaitForStreamAsync(mux, prefix + ".other", 1, seconds: 60);
                 Assert.Equal("failed", RelayHttp.StateOf((await http.ReadinessAsync()).Body, "orders"));
                 Assert.Equal("lost", await server.ScalarAsync($"SELECT wal_status FROM pg_replication_slots WHERE slot_name = '{slot}'"));
                 Assert.Equal(1, await mux.GetDatabase().StreamLengthAsync(prefix + ".order"));
@@ -157,17 +157,6 @@ public sealed class SlotLossTests
         finally
         {
             await mux.GetDatabase().KeyDeleteAsync([$"{prefix}.order", $"{prefix}.other", $"{prefix}:offsets", $"{prefix}:epoch:orders", $"{prefix}:epoch:other"]);
-        }
-    }
-
-    private static async Task WaitForStreamAsync(ConnectionMultiplexer mux, string stream, long length, RelayProcess relay)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (await mux.GetDatabase().StreamLengthAsync(stream) < length)
-        {
-            Assert.False(relay.HasExited, $"The relay exited:\n{relay.Output}");
-            Assert.True(DateTime.UtcNow < deadline, $"{stream} did not reach {length} entries within 60 s:\n{relay.Output}");
-            await Task.Delay(50);
         }
     }
 }
