@@ -141,6 +141,18 @@ public sealed class MariaDbInstance : IAsyncDisposable
         return await cmd.ExecuteScalarAsync();
     }
 
+    /// <summary>The ids of the dump threads serving binlog readers on this server.</summary>
+    public async Task<List<long>> DumpThreadsAsync()
+    {
+        await using var conn = new MySqlConnection(AdminConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new MySqlCommand("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump'", conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var ids = new List<long>();
+        while (await reader.ReadAsync()) ids.Add(Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
+        return ids;
+    }
+
     public string ErrorLog()
     {
         try { return File.ReadAllText(Path.Combine(_dir, "error.log")); }

@@ -131,16 +131,13 @@ public class PrivateServerTests(TlsMariaDbFixture fixture, ITestOutputHelper out
     /// a dump thread still reads, and the dump threads of this class's earlier tests outlive their clients until the
     /// server next writes to them: those are ended first.
     /// </summary>
-    private static async Task PurgeAsync(string admin, string oldFile, string newFile)
+    private static async Task PurgeAsync(MariaDbInstance server, string oldFile, string newFile)
     {
-        await using var conn = new MySqlConnection(admin);
+        await using var conn = new MySqlConnection(server.AdminConnectionString);
         await conn.OpenAsync();
         for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(200))
         {
-            var dumps = new List<long>();
-            await using (var reader = await new MySqlCommand("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'", conn).ExecuteReaderAsync())
-                while (await reader.ReadAsync()) dumps.Add(Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
-            foreach (var id in dumps)
+            foreach (var id in await server.DumpThreadsAsync())
             {
                 try { await new MySqlCommand($"KILL CONNECTION {id}", conn).ExecuteNonQueryAsync(); }
                 catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.NoSuchThread) { }
@@ -170,7 +167,7 @@ public class PrivateServerTests(TlsMariaDbFixture fixture, ITestOutputHelper out
         await fixture.Server.ExecuteAsync("FLUSH BINARY LOGS");
         await fixture.Server.ExecuteAsync("INSERT INTO relay_t.notes (note) VALUES ('new')");
         var (newFile, _) = await MasterStatusAsync(admin);
-        await PurgeAsync(admin, oldFile, newFile);
+        await PurgeAsync(fixture.Server, oldFile, newFile);
 
         await using (var client = await BinlogClient.ConnectAsync(Options(fixture.ConnectionString), CancellationToken.None))
         {

@@ -29,24 +29,12 @@ public sealed class BinlogDumpEndTests
         await cmd.ExecuteNonQueryAsync();
     }
 
-    /// <summary>The ids of the dump threads serving binlog readers (there is only the relay's on a private server).</summary>
-    private static async Task<List<long>> DumpThreadsAsync(MariaDbInstance server)
-    {
-        await using var conn = new MySqlConnection(server.AdminConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new MySqlCommand("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump'", conn);
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var ids = new List<long>();
-        while (await reader.ReadAsync()) ids.Add(Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
-        return ids;
-    }
-
     private static async Task<long> OneDumpThreadAsync(MariaDbInstance server)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var threads = await DumpThreadsAsync(server);
+            var threads = await server.DumpThreadsAsync();
             if (threads.Count == 1) return threads[0];
             Assert.True(DateTime.UtcNow < deadline, $"expected the relay's one dump thread, found {threads.Count}");
             await Task.Delay(100);
